@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dev.c - device handles: opening a target through the transport table,
+ * the core command stream (docs/architecture.md), and tiling a GEMM of any
+ * shape into LOAD/RUN commands that fit the device's buffers.
+ */
+#include "qarray.h"
+#include "transport.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OP_IDENT = 0x01,
+	OP_LOAD_X = 0x02,
+	OP_LOAD_W = 0x03,
+	OP_LOAD_P = 0x04,
+	OP_RUN = 0x05,
+	OP_COUNTERS = 0x06,
+	OP_CLEAR = 0x07,
+};
+
+#define CORE_VERSION 1
+#define IDENT_LEN 20
+#define COUNTERS_LEN 20
+
+struct qa_dev {
+	const qa_transport_ops *ops;
+	void *ctx;
+	qa_info info;
+	int verbose;
+	uint64_t bytes_out, bytes_in;
+	char err[512];
+};
+
+/* growable byte buffer for building commands */
+typedef struct buf {
+	uint8_t *p;
+	size_t len, cap;
+} buf;
+
+static int buf_reserve(buf *b, size_t more)
+{
+	if (more > SIZE_MAX - b->len)
+		return QA_ERR_NOMEM;
+	size_t need = b->len + more;
+	if (need <= b->cap)
+		return QA_OK;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (!p)
+		return QA_ERR_NOMEM;
+	b->p = p;
+	b->cap = cap;
+	return QA_OK;
+}
+
+/* callers reserve first; these never fail */
+static void put8(buf *b, unsigned v) { b->p[b->len++] = (uint8_t)v; }
+static void put16(buf *b, unsigned v)
+{
+	put8(b, v & 0xffu);
+	put8(b, (v >> 8) & 0xffu);
+}
+static void put32(buf *b, uint32_t v)
+{
+	put16(b, v & 0xffffu);
+	put16(b, v >> 16);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+static unsigned get16(const uint8_t *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int dev_fail(qa_dev *d, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof d->err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int dev_write(qa_dev *d, const buf *b)
+{
+	char e[400];
+	int rc = d->ops->write(d->ctx, b->p, b->len, e, sizeof e);
+	if (rc != QA_OK)
+		return dev_fail(d, rc, "%s: write: %s", d->ops->name, e);
+	d->bytes_out += b->len;
+	return QA_OK;
+}
+
+static int dev_read(qa_dev *d, uint8_t *p, size_t n)
+{
+	char e[400];
+	int rc = d->ops->read(d->ctx, p, n, e, sizeof e);
+	if (rc != QA_OK)
+		return dev_fail(d, rc, "%s: read: %s", d->ops->name, e);
+	d->bytes_in += n;
+	return QA_OK;
+}
+
+/* send a command without arguments and read its fixed-size response */
+static int dev_query(qa_dev *d, unsigned op, uint8_t *rsp, size_t n)
+{
+	uint8_t cmd = (uint8_t)op;
+	buf b = { &cmd, 1, 1 };
+	int rc = dev_write(d, &b);
+	if (rc == QA_OK && n)
+		rc = dev_read(d, rsp, n);
+	return rc;
+}
+
+static int parse_ident(qa_dev *d, const uint8_t *r)
+{
+	qa_info *i = &d->info;
+	if (r[0] != 'Q' || r[1] != 'A')
+		return dev_fail(d, QA_ERR_DEVICE,
+				"not a qarray device: IDENT starts %02x %02x",
+				r[0], r[1]);
+	i->version = r[2];
+	i->rows = r[3];
+	i->cols = r[4];
+	i->data_w = r[5];
+	i->acc_w = r[6];
+	i->xb_depth = get16(r + 8);
+	i->wb_depth = get16(r + 10);
+	i->pg_max = get16(r + 12);
+	i->k_max = get16(r + 14);
+	i->clock_hz = get32(r + 16);
+	if (i->version != CORE_VERSION)
+		return dev_fail(d, QA_ERR_UNSUPPORTED,
+				"device speaks core version %u, this host %u",
+				i->version, CORE_VERSION);
+	/* never trust what the device says: check it is self-consistent */
+	unsigned kmin = i->xb_depth < i->wb_depth ? i->xb_depth : i->wb_depth;
+	unsigned need_acc = 16;
+	for (unsigned k = i->k_max; k > 1; k = (k + 1) / 2)
+		need_acc++;
+	if (i->rows < 1 || i->rows > 64 || i->cols < 1 || i->cols > 64 ||
+	    i->data_w != 8 || i->xb_depth == 0 || i->wb_depth == 0 ||
+	    i->pg_max == 0 || i->k_max == 0 || i->k_max != kmin ||
+	    i->acc_w < need_acc || i->acc_w > 64)
+		return dev_fail(d, QA_ERR_DEVICE,
+				"device reported an impossible configuration: "
+				"%ux%u data_w %u acc_w %u xb %u wb %u pg %u "
+				"k_max %u",
+				i->rows, i->cols, i->data_w, i->acc_w,
+				i->xb_depth, i->wb_depth, i->pg_max, i->k_max);
+	return QA_OK;
+}
+
+int qa_dev_open(qa_dev **devp, const char *target, const qa_dev_opts *opts,
+		char *errbuf, size_t errlen)
+{
+	static const qa_transport_ops *const transports[] = {
+		&qa_transport_sim,
+	};
+	char dummy[1];
+	if (!errbuf || !errlen) {
+		errbuf = dummy;
+		errlen = sizeof dummy;
+	}
+	errbuf[0] = '\0';
+	if (!devp) {
+		snprintf(errbuf, errlen, "no handle pointer");
+		return QA_ERR_INVALID;
+	}
+	*devp = NULL;
+	if (!target || !*target)
+		target = "sim";
+
+	const qa_transport_ops *ops = NULL;
+	const char *arg = NULL;
+	for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
+		size_t n = strlen(transports[i]->name);
+		if (strncmp(target, transports[i]->name, n) == 0 &&
+		    (target[n] == '\0' || target[n] == ':')) {
+			ops = transports[i];
+			arg = target[n] == ':' ? target + n + 1 : NULL;
+			break;
+		}
+	}
+	if (!ops) {
+		snprintf(errbuf, errlen,
+			 "unknown target '%s' (available: sim, sim:RxC)",
+			 target);
+		return QA_ERR_UNSUPPORTED;
+	}
+
+	qa_dev *d = calloc(1, sizeof *d);
+	if (!d) {
+		snprintf(errbuf, errlen, "out of memory");
+		return QA_ERR_NOMEM;
+	}
+	d->ops = ops;
+	d->verbose = opts ? opts->verbose : 0;
+	int rc = ops->open(&d->ctx, arg, opts, errbuf, errlen);
+	if (rc != QA_OK) {
+		free(d);
+		return rc;
+	}
+	uint8_t id[IDENT_LEN];
+	rc = dev_query(d, OP_IDENT, id, sizeof id);
+	if (rc == QA_OK)
+		rc = parse_ident(d, id);
+	if (rc == QA_OK)
+		rc = dev_query(d, OP_CLEAR, NULL, 0);
+	if (rc != QA_OK) {
+		snprintf(errbuf, errlen, "%s", d->err);
+		qa_dev_close(d);
+		return rc;
+	}
+	if (d->verbose)
+		fprintf(stderr,
+			"qarray: %s: %ux%u array, k_max %u, buffers X %u W %u "
+			"words, %u column groups\n",
+			target, d->info.rows, d->info.cols, d->info.k_max,
+			d->info.xb_depth, d->info.wb_depth, d->info.pg_max);
+	*devp = d;
+	return QA_OK;
+}
+
+void qa_dev_close(qa_dev *d)
+{
+	if (!d)
+		return;
+	if (d->ops && d->ctx)
+		d->ops->close(d->ctx);
+	free(d);
+}
+
+const char *qa_dev_errmsg(const qa_dev *d)
+{
+	return d ? d->err : "no device";
+}
+
+int qa_dev_info(qa_dev *d, qa_info *info)
+{
+	if (!d || !info)
+		return QA_ERR_INVALID;
+	*info = d->info;
+	return QA_OK;
+}
+
+/* ---- GEMM tiling ----------------------------------------------------------- */
+
+/* One RUN: row groups [rg0, rg0+rgn) of the whole X, column groups
+ * [cg0, cg0+cgn) of the whole W. */
+typedef struct run_desc {
+	size_t rg0, rgn, cg0, cgn;
+} run_desc;
+
+typedef struct gemm_plan {
+	const qa_gemm_desc *g;
+	unsigned R, C;
+	size_t RG, CG;       /* row / column groups of the whole problem */
+	size_t rg_cap, cg_cap;
+} gemm_plan;
+
+static unsigned rows_in_group(const gemm_plan *p, size_t rg)
+{
+	size_t left = p->g->m - rg * p->R;
+	return left < p->R ? (unsigned)left : p->R;
+}
+
+static unsigned cols_in_group(const gemm_plan *p, size_t cg)
+{
+	size_t left = p->g->n - cg * p->C;
+	return left < p->C ? (unsigned)left : p->C;
+}
+
+static int emit_load_x(buf *b, const gemm_plan *p, const run_desc *r,
+		       unsigned bank)
+{
+	const qa_gemm_desc *g = p->g;
+	size_t words = r->rgn * g->k;
+	int rc = buf_reserve(b, 4 + words * p->R);
+	if (rc)
+		return rc;
+	put8(b, OP_LOAD_X);
+	put8(b, bank);
+	put16(b, (unsigned)words);
+	for (size_t rg = r->rg0; rg < r->rg0 + r->rgn; rg++)
+		for (size_t kk = 0; kk < g->k; kk++)
+			for (unsigned i = 0; i < p->R; i++) {
+				size_t row = rg * p->R + i;
+				put8(b, row < g->m ?
+						(uint8_t)g->x[row * g->k + kk] :
+						0);
+			}
+	return QA_OK;
+}
+
+static int emit_load_w(buf *b, const gemm_plan *p, const run_desc *r,
+		       unsigned bank)
+{
+	const qa_gemm_desc *g = p->g;
+	size_t words = r->cgn * g->k;
+	int rc = buf_reserve(b, 4 + words * p->C + 4 + r->cgn * p->C * 5);
+	if (rc)
+		return rc;
+	put8(b, OP_LOAD_W);
+	put8(b, bank);
+	put16(b, (unsigned)words);
+	for (size_t cg = r->cg0; cg < r->cg0 + r->cgn; cg++)
+		for (size_t kk = 0; kk < g->k; kk++)
+			for (unsigned j = 0; j < p->C; j++) {
+				size_t col = cg * p->C + j;
+				put8(b, col < g->n ?
+						(uint8_t)g->w[kk * g->n + col] :
+						0);
+			}
+	put8(b, OP_LOAD_P);
+	put8(b, bank);
+	put16(b, (unsigned)r->cgn);
+	for (size_t cg = r->cg0; cg < r->cg0 + r->cgn; cg++)
+		for (unsigned j = 0; j < p->C; j++) {
+			size_t col = cg * p->C + j;
+			int32_t bias = (col < g->n && g->bias) ? g->bias[col] : 0;
+			put32(b, (uint32_t)bias);
+			put8(b, col < g->n ? g->shift[col] : 0);
+		}
+	return QA_OK;
+}
+
+static int emit_run(buf *b, const gemm_plan *p, const run_desc *r,
+		    unsigned xbank, unsigned wbank)
+{
+	const qa_gemm_desc *g = p->g;
+	int rc = buf_reserve(b, 14);
+	if (rc)
+		return rc;
+	put8(b, OP_RUN);
+	put8(b, xbank);
+	put8(b, wbank);
+	put16(b, (unsigned)r->rgn);
+	put16(b, (unsigned)r->cgn);
+	put16(b, (unsigned)g->k);
+	put8(b, rows_in_group(p, r->rg0 + r->rgn - 1));
+	put8(b, cols_in_group(p, r->cg0 + r->cgn - 1));
+	put8(b, (unsigned)g->round);
+	put8(b, (uint8_t)(int8_t)g->lo);
+	put8(b, (uint8_t)(int8_t)g->hi);
+	return QA_OK;
+}
+
+static size_t run_result_bytes(const gemm_plan *p, const run_desc *r)
+{
+	size_t rows = 0, cols = 0;
+	for (size_t rg = r->rg0; rg < r->rg0 + r->rgn; rg++)
+		rows += rows_in_group(p, rg);
+	for (size_t cg = r->cg0; cg < r->cg0 + r->cgn; cg++)
+		cols += cols_in_group(p, cg);
+	return rows * cols;
+}
+
+/* read one RUN's results and scatter them into y */
+static int collect_run(qa_dev *d, const gemm_plan *p, const run_desc *r,
+		       uint8_t *tmp, int8_t *y)
+{
+	size_t n = run_result_bytes(p, r);
+	int rc = dev_read(d, tmp, n);
+	if (rc)
+		return rc;
+	size_t at = 0;
+	for (size_t rg = r->rg0; rg < r->rg0 + r->rgn; rg++) {
+		unsigned rows = rows_in_group(p, rg);
+		for (size_t cg = r->cg0; cg < r->cg0 + r->cgn; cg++) {
+			unsigned cols = cols_in_group(p, cg);
+			for (unsigned i = 0; i < rows; i++)
+				for (unsigned j = 0; j < cols; j++) {
+					size_t row = rg * p->R + i;
+					size_t col = cg * p->C + j;
+					y[row * p->g->n + col] =
+						(int8_t)tmp[at++];
+				}
+		}
+	}
+	return QA_OK;
+}
+
+static const char *status_text(uint32_t s)
+{
+	if (s & 1u)
+		return "unknown opcode";
+	if (s & 2u)
+		return "load past buffer depth";
+	if (s & 4u)
+		return "RUN rejected";
+	if (s & 8u)
+		return "shift above 31";
+	return "unknown";
+}
+
+int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
+{
+	if (!d)
+		return QA_ERR_INVALID;
+	d->err[0] = '\0';
+	if (!y)
+		return dev_fail(d, QA_ERR_INVALID, "no output buffer");
+	int rc = qa_gemm_validate(g);
+	if (rc)
+		return dev_fail(d, rc, "invalid GEMM descriptor");
+	const qa_info *in = &d->info;
+	if (g->k > in->k_max)
+		return dev_fail(d, QA_ERR_RANGE,
+				"K = %zu exceeds the device's k_max = %u", g->k,
+				in->k_max);
+
+	gemm_plan p = { .g = g, .R = in->rows, .C = in->cols };
+	p.RG = (g->m + p.R - 1) / p.R;
+	p.CG = (g->n + p.C - 1) / p.C;
+	p.rg_cap = in->xb_depth / g->k;
+	p.cg_cap = in->wb_depth / g->k;
+	if (p.cg_cap > in->pg_max)
+		p.cg_cap = in->pg_max;
+	if (p.rg_cap > 0xffff)
+		p.rg_cap = 0xffff;
+	if (p.cg_cap > 0xffff)
+		p.cg_cap = 0xffff;
+
+	buf b = { 0 };
+	uint8_t *tmp = malloc(p.rg_cap * p.R * p.cg_cap * p.C);
+	uint64_t cyc0 = d->ops->cycles ? d->ops->cycles(d->ctx) : 0;
+	uint64_t out0 = d->bytes_out, in0 = d->bytes_in;
+	unsigned runs = 0;
+	run_desc pending = { 0 };
+	int have_pending = 0;
+	unsigned wbank = 1, xbank = 1;
+	size_t n_xpanels = (p.RG + p.rg_cap - 1) / p.rg_cap;
+	if (!tmp) {
+		rc = dev_fail(d, QA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+
+	rc = dev_query(d, OP_CLEAR, NULL, 0);
+	if (rc)
+		goto out;
+	for (size_t cg0 = 0; cg0 < p.CG; cg0 += p.cg_cap) {
+		run_desc r = { .cg0 = cg0 };
+		r.cgn = p.CG - cg0 < p.cg_cap ? p.CG - cg0 : p.cg_cap;
+		wbank ^= 1u;
+		b.len = 0;
+		rc = emit_load_w(&b, &p, &r, wbank);
+		if (rc)
+			goto nomem;
+		for (size_t rg0 = 0; rg0 < p.RG; rg0 += p.rg_cap) {
+			r.rg0 = rg0;
+			r.rgn = p.RG - rg0 < p.rg_cap ? p.RG - rg0 : p.rg_cap;
+			/* X stays loaded when all of it fits one panel */
+			if (n_xpanels > 1 || cg0 == 0) {
+				xbank ^= 1u;
+				rc = emit_load_x(&b, &p, &r, xbank);
+				if (rc)
+					goto nomem;
+			}
+			rc = emit_run(&b, &p, &r, xbank, wbank);
+			if (rc)
+				goto nomem;
+			if (d->verbose > 1)
+				fprintf(stderr,
+					"qarray: RUN rows %zu+%zu groups, cols "
+					"%zu+%zu groups, %zu command bytes\n",
+					r.rg0, r.rgn, r.cg0, r.cgn, b.len);
+			rc = dev_write(d, &b);
+			if (rc)
+				goto out;
+			b.len = 0;
+			runs++;
+			/* the device computes this RUN while we read the last */
+			if (have_pending) {
+				rc = collect_run(d, &p, &pending, tmp, y);
+				if (rc)
+					goto out;
+			}
+			pending = r;
+			have_pending = 1;
+		}
+	}
+	if (have_pending) {
+		rc = collect_run(d, &p, &pending, tmp, y);
+		if (rc)
+			goto out;
+	}
+
+	uint8_t cnt[COUNTERS_LEN];
+	rc = dev_query(d, OP_COUNTERS, cnt, sizeof cnt);
+	if (rc)
+		goto out;
+	uint32_t status = get32(cnt + 16);
+	if (status) {
+		rc = dev_fail(d, QA_ERR_DEVICE, "device status 0x%x (%s)",
+			      (unsigned)status, status_text(status));
+		goto out;
+	}
+	if (st) {
+		memset(st, 0, sizeof *st);
+		st->busy_cycles = get32(cnt + 0);
+		st->macs = get32(cnt + 4);
+		st->stall_cycles = get32(cnt + 8);
+		st->saturated = get32(cnt + 12);
+		st->cycles = d->ops->cycles ? d->ops->cycles(d->ctx) - cyc0 :
+					      st->busy_cycles;
+		st->bytes_to_device = d->bytes_out - out0;
+		st->bytes_from_device = d->bytes_in - in0;
+		st->runs = runs;
+	}
+	rc = QA_OK;
+	goto out;
+nomem:
+	rc = dev_fail(d, QA_ERR_NOMEM, "out of memory building commands");
+out:
+	free(b.p);
+	free(tmp);
+	return rc;
+}

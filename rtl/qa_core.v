@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: Apache-2.0
+// qa_core: the qarray accelerator core - command parser, double-buffered
+// operand and parameter memories, tile sequencer, ROWS x COLS output-
+// stationary array, COLS requantizers, result serializer and counters.
+//
+// Interface: byte-wide command stream s_cmd_* in, byte-wide response stream
+// m_rsp_* out, both valid/ready with AXI-Stream rules (a byte moves when
+// valid && ready; once valid is high, valid and data hold until accepted;
+// valid never depends combinationally on ready). The command set (IDENT,
+// LOAD_X, LOAD_W, LOAD_P, RUN, COUNTERS, CLEAR) and the data layout are
+// specified in docs/architecture.md. busy_o is high while a RUN executes;
+// error_o while the status word is non-zero.
+//
+// One clock, synchronous active-high reset of control state only. The array,
+// the skew registers, the buffer read ports and the requantizer pipeline
+// share one enable, which drops only when the row FIFO in front of the
+// response stream is full.
+`default_nettype none
+
+module qa_core #(
+    parameter integer ROWS     = 4,         // PE rows (output rows per tile), 1..64
+    parameter integer COLS     = 4,         // PE columns (output columns per tile), 1..64
+    parameter integer DATA_W   = 8,         // operand and result width; the stream needs 8
+    parameter integer ACC_W    = 32,        // accumulator bits, >= 2*DATA_W + clog2(K_MAX)
+    parameter integer XB_DEPTH = 1024,      // X words (ROWS bytes each) per bank, power of two
+    parameter integer WB_DEPTH = 1024,      // W words (COLS bytes each) per bank, power of two
+    parameter integer PG_MAX   = 64,        // bias/shift column groups per bank, power of two
+    parameter integer CLK_HZ   = 48000000   // core clock the design is built for (reported)
+) (
+    input  wire       clk_i,
+    input  wire       rst_i,
+    // command stream
+    input  wire [7:0] s_cmd_data_i,
+    input  wire       s_cmd_valid_i,
+    output wire       s_cmd_ready_o,
+    // response stream
+    output wire [7:0] m_rsp_data_o,
+    output wire       m_rsp_valid_o,
+    input  wire       m_rsp_ready_i,
+    // status
+    output wire       busy_o,
+    output wire       error_o
+);
+
+  function integer clog2;
+    input integer value;
+    integer v;
+    begin
+      v = value - 1;
+      clog2 = 0;
+      while (v > 0) begin
+        clog2 = clog2 + 1;
+        v = v >> 1;
+      end
+    end
+  endfunction
+
+  localparam integer VERSION = 1;
+  localparam integer K_MAX = (XB_DEPTH < WB_DEPTH) ? XB_DEPTH : WB_DEPTH;
+  localparam integer I_MIN = (ROWS > COLS) ? ROWS : COLS;  // min cycles between tiles
+  localparam integer XA_W = (XB_DEPTH > 1) ? clog2(XB_DEPTH) : 1;
+  localparam integer WA_W = (WB_DEPTH > 1) ? clog2(WB_DEPTH) : 1;
+  localparam integer PA_W = (PG_MAX > 1) ? clog2(PG_MAX) : 1;
+  localparam integer RI_W = (ROWS > 1) ? clog2(ROWS) : 1;
+  localparam integer CI_W = (COLS > 1) ? clog2(COLS) : 1;
+  localparam integer P_W = 37;  // bias (32) + shift (5)
+  localparam integer DESC_W = 16 + 8 + 8;  // column group, valid rows, valid cols
+  localparam integer ROWQ_DEPTH = 4;
+  localparam integer ROWQ_W = COLS * DATA_W + 8;  // bytes + valid column count
+
+  // ---- elaboration checks ----------------------------------------------------
+  generate
+    if (DATA_W != 8) begin : g_bad_data_w
+      qa_error_core_needs_data_w_8 u_error ();
+    end
+    if (ROWS < 1 || ROWS > 64 || COLS < 1 || COLS > 64) begin : g_bad_shape
+      qa_error_core_rows_cols_out_of_range u_error ();
+    end
+    if (ACC_W < 2 * DATA_W + clog2(K_MAX)) begin : g_bad_acc_w
+      qa_error_core_acc_w_too_small_for_k_max u_error ();
+    end
+    if (((XB_DEPTH & (XB_DEPTH - 1)) != 0) || ((WB_DEPTH & (WB_DEPTH - 1)) != 0) ||
+        ((PG_MAX & (PG_MAX - 1)) != 0) || XB_DEPTH > 32768 || WB_DEPTH > 32768 ||
+        PG_MAX > 32768) begin : g_bad_depth
+      qa_error_core_depths_must_be_powers_of_two_up_to_32768 u_error ();
+    end
+  endgenerate
+
+  // ---- opcodes and status bits -------------------------------------------------
+  localparam [7:0] OP_NOP = 8'h00;
+  localparam [7:0] OP_IDENT = 8'h01;
+  localparam [7:0] OP_LOAD_X = 8'h02;
+  localparam [7:0] OP_LOAD_W = 8'h03;
+  localparam [7:0] OP_LOAD_P = 8'h04;
+  localparam [7:0] OP_RUN = 8'h05;
+  localparam [7:0] OP_COUNTERS = 8'h06;
+  localparam [7:0] OP_CLEAR = 8'h07;
+
+  localparam integer ST_OPCODE = 0;
+  localparam integer ST_LOAD_RANGE = 1;
+  localparam integer ST_RUN_ARGS = 2;
+  localparam integer ST_SHIFT = 3;
+
+  // parser states
+  localparam [2:0] P_OP = 3'd0;  // waiting for an opcode
+  localparam [2:0] P_ARG = 3'd1;  // collecting argument bytes
+  localparam [2:0] P_EXEC = 3'd2;  // waiting until the command may execute
+  localparam [2:0] P_LOAD = 3'd3;  // receiving a load payload
+  localparam [2:0] P_RESP = 3'd4;  // sending a response
+  localparam [2:0] P_CHECK = 3'd5;  // RUN: checking the buffer bounds
+
+  // =========================================================================
+  // Parser
+  // =========================================================================
+  reg [2:0] p_state_q;
+  reg [7:0] op_q;
+  reg [103:0] arg_q;  // up to 13 argument bytes, byte n at [8n +: 8]
+  reg [3:0] arg_idx_q;
+  reg [3:0] arg_len;
+
+  // load payload bookkeeping
+  reg [15:0] ld_left_q;  // words (X/W) or groups (P) still to come
+  reg [15:0] ld_word_q;  // current word or group index
+  reg [6:0] ld_lane_q;  // byte lane (X/W) or column (P)
+  reg [2:0] ld_byte_q;  // byte within a column's 5 parameter bytes (P)
+  reg [31:0] ld_bias_q;  // bias bytes collected so far (P)
+
+  // RUN bounds check
+  reg [15:0] mul_k_q;
+  reg [31:0] mul_rg_q, mul_cg_q, prod_x_q, prod_w_q;
+
+  // response buffer
+  reg [159:0] rsp_buf_q;
+  reg [4:0] rsp_idx_q;
+
+  // counters and status
+  reg [31:0] cnt_busy_q, cnt_macs_q, cnt_stall_q, cnt_sat_q;
+  reg [3:0] status_q;
+
+  // engine state visible to the parser
+  reg run_active_q;
+  reg run_xbank_q, run_wbank_q;
+  wire rowq_empty;
+  wire ser_idle;
+
+  wire cmd_fire = s_cmd_valid_i && s_cmd_ready_o;
+  wire [7:0] cmd_byte = s_cmd_data_i;
+
+  assign s_cmd_ready_o = (p_state_q == P_OP) || (p_state_q == P_ARG) || (p_state_q == P_LOAD);
+
+  always @(*) begin
+    case (op_q)
+      OP_LOAD_X, OP_LOAD_W, OP_LOAD_P: arg_len = 4'd3;
+      OP_RUN: arg_len = 4'd13;
+      default: arg_len = 4'd0;
+    endcase
+  end
+
+  // argument fields
+  wire arg_bank = arg_q[0];
+  wire [15:0] arg_count = arg_q[23:8];
+  wire run_a_xbank = arg_q[0];
+  wire run_a_wbank = arg_q[8];
+  wire [15:0] run_a_rg = arg_q[31:16];
+  wire [15:0] run_a_cg = arg_q[47:32];
+  wire [15:0] run_a_k = arg_q[63:48];
+  wire [7:0] run_a_lrows = arg_q[71:64];
+  wire [7:0] run_a_lcols = arg_q[79:72];
+  wire [7:0] run_a_round = arg_q[87:80];
+  wire [7:0] run_a_lo = arg_q[95:88];
+  wire [7:0] run_a_hi = arg_q[103:96];
+
+  wire out_idle = !run_active_q && rowq_empty && ser_idle;
+  reg exec_ok;
+  always @(*) begin
+    case (op_q)
+      OP_IDENT, OP_COUNTERS, OP_CLEAR: exec_ok = out_idle;
+      OP_LOAD_X: exec_ok = !(run_active_q && (run_xbank_q == arg_bank));
+      OP_LOAD_W, OP_LOAD_P: exec_ok = !(run_active_q && (run_wbank_q == arg_bank));
+      OP_RUN: exec_ok = !run_active_q;
+      default: exec_ok = 1'b1;
+    endcase
+  end
+
+  wire run_args_ok = (run_a_k != 16'd0) && (run_a_rg != 16'd0) && (run_a_cg != 16'd0) &&
+      (prod_x_q <= XB_DEPTH) && (prod_w_q <= WB_DEPTH) && ({16'd0, run_a_cg} <= PG_MAX) &&
+      (run_a_lrows != 8'd0) && ({24'd0, run_a_lrows} <= ROWS) &&
+      (run_a_lcols != 8'd0) && ({24'd0, run_a_lcols} <= COLS) &&
+      (run_a_round <= 8'd3) && ($signed(run_a_lo) <= $signed(run_a_hi));
+
+  // IDENT response
+  wire [159:0] ident_bytes = {
+    CLK_HZ[31:0],
+    K_MAX[15:0],
+    PG_MAX[15:0],
+    WB_DEPTH[15:0],
+    XB_DEPTH[15:0],
+    8'd0,
+    ACC_W[7:0],
+    DATA_W[7:0],
+    COLS[7:0],
+    ROWS[7:0],
+    VERSION[7:0],
+    8'h41,  // 'A'
+    8'h51  // 'Q'
+  };
+
+  // load write ports
+  wire ld_x_we = (p_state_q == P_LOAD) && (op_q == OP_LOAD_X) && cmd_fire &&
+                 ({16'd0, ld_word_q} < XB_DEPTH);
+  wire ld_w_we = (p_state_q == P_LOAD) && (op_q == OP_LOAD_W) && cmd_fire &&
+                 ({16'd0, ld_word_q} < WB_DEPTH);
+  wire ld_p_we = (p_state_q == P_LOAD) && (op_q == OP_LOAD_P) && cmd_fire &&
+                 (ld_byte_q == 3'd4) && ({16'd0, ld_word_q} < PG_MAX);
+  wire [XA_W:0] ld_x_addr = {arg_bank, ld_word_q[XA_W-1:0]};
+  wire [WA_W:0] ld_w_addr = {arg_bank, ld_word_q[WA_W-1:0]};
+  wire [PA_W:0] ld_p_addr = {arg_bank, ld_word_q[PA_W-1:0]};
+  wire [4:0] ld_shift = (cmd_byte > 8'd31) ? 5'd31 : cmd_byte[4:0];
+  wire [P_W-1:0] ld_p_data = {ld_shift, ld_bias_q};
+  wire [6:0] ld_lanes = (op_q == OP_LOAD_X) ? ROWS[6:0] : COLS[6:0];
+
+  // engine start request
+  reg run_start;
+
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      p_state_q <= P_OP;
+      arg_idx_q <= 4'd0;
+      status_q  <= 4'd0;
+      rsp_idx_q <= 5'd0;
+      op_q      <= OP_NOP;
+    end else begin
+      case (p_state_q)
+        P_OP: begin
+          if (cmd_fire) begin
+            op_q <= cmd_byte;
+            arg_idx_q <= 4'd0;
+            if (cmd_byte > OP_CLEAR) status_q[ST_OPCODE] <= 1'b1;
+            else if (cmd_byte == OP_LOAD_X || cmd_byte == OP_LOAD_W ||
+                     cmd_byte == OP_LOAD_P || cmd_byte == OP_RUN)
+              p_state_q <= P_ARG;
+            else if (cmd_byte != OP_NOP) p_state_q <= P_EXEC;
+          end
+        end
+        P_ARG: begin
+          if (cmd_fire) begin
+            arg_q[arg_idx_q*8+:8] <= cmd_byte;
+            arg_idx_q <= arg_idx_q + 4'd1;
+            if (arg_idx_q == arg_len - 4'd1) p_state_q <= (op_q == OP_RUN) ? P_CHECK : P_EXEC;
+          end
+        end
+        P_CHECK: begin
+          if (mul_done) p_state_q <= P_EXEC;
+        end
+        P_EXEC: begin
+          if (exec_ok) begin
+            case (op_q)
+              OP_IDENT: begin
+                rsp_buf_q <= ident_bytes;
+                rsp_idx_q <= 5'd0;
+                p_state_q <= P_RESP;
+              end
+              OP_COUNTERS: begin
+                rsp_buf_q <= {
+                  {28'd0, status_q}, cnt_sat_q, cnt_stall_q, cnt_macs_q, cnt_busy_q
+                };
+                rsp_idx_q <= 5'd0;
+                p_state_q <= P_RESP;
+              end
+              OP_CLEAR: begin
+                status_q  <= 4'd0;
+                p_state_q <= P_OP;
+              end
+              OP_LOAD_X, OP_LOAD_W, OP_LOAD_P: begin
+                p_state_q <= (arg_count == 16'd0) ? P_OP : P_LOAD;
+                if (op_q == OP_LOAD_X && {16'd0, arg_count} > XB_DEPTH)
+                  status_q[ST_LOAD_RANGE] <= 1'b1;
+                if (op_q == OP_LOAD_W && {16'd0, arg_count} > WB_DEPTH)
+                  status_q[ST_LOAD_RANGE] <= 1'b1;
+                if (op_q == OP_LOAD_P && {16'd0, arg_count} > PG_MAX)
+                  status_q[ST_LOAD_RANGE] <= 1'b1;
+              end
+              OP_RUN: begin
+                if (!run_args_ok) status_q[ST_RUN_ARGS] <= 1'b1;
+                p_state_q <= P_OP;
+              end
+              default: p_state_q <= P_OP;
+            endcase
+          end
+        end
+        P_LOAD: begin
+          if (cmd_fire) begin
+            if (op_q == OP_LOAD_P && ld_byte_q == 3'd4 && cmd_byte > 8'd31)
+              status_q[ST_SHIFT] <= 1'b1;
+            if (ld_left_q == 16'd1 &&
+                ((op_q == OP_LOAD_P) ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1)
+                                     : (ld_lane_q == ld_lanes - 7'd1)))
+              p_state_q <= P_OP;
+          end
+        end
+        P_RESP: begin
+          if (m_rsp_ready_i) begin
+            rsp_idx_q <= rsp_idx_q + 5'd1;
+            if (rsp_idx_q == 5'd19) p_state_q <= P_OP;
+          end
+        end
+        default: p_state_q <= P_OP;
+      endcase
+    end
+  end
+
+  // load counters (data path, not reset: initialised when a load starts)
+  always @(posedge clk_i) begin
+    if (p_state_q == P_EXEC) begin
+      ld_left_q <= arg_count;
+      ld_word_q <= 16'd0;
+      ld_lane_q <= 7'd0;
+      ld_byte_q <= 3'd0;
+    end else if (p_state_q == P_LOAD && cmd_fire) begin
+      if (op_q == OP_LOAD_P) begin
+        if (ld_byte_q != 3'd4) begin
+          ld_bias_q[ld_byte_q*8+:8] <= cmd_byte;
+          ld_byte_q <= ld_byte_q + 3'd1;
+        end else begin
+          ld_byte_q <= 3'd0;
+          if (ld_lane_q == COLS[6:0] - 7'd1) begin
+            ld_lane_q <= 7'd0;
+            ld_word_q <= ld_word_q + 16'd1;
+            ld_left_q <= ld_left_q - 16'd1;
+          end else begin
+            ld_lane_q <= ld_lane_q + 7'd1;
+          end
+        end
+      end else begin
+        if (ld_lane_q == ld_lanes - 7'd1) begin
+          ld_lane_q <= 7'd0;
+          ld_word_q <= ld_word_q + 16'd1;
+          ld_left_q <= ld_left_q - 16'd1;
+        end else begin
+          ld_lane_q <= ld_lane_q + 7'd1;
+        end
+      end
+    end
+  end
+
+  // RUN bounds multiplier: prod_x = rg * k and prod_w = cg * k by shift-add,
+  // one bit of k per cycle (at most 16 cycles per RUN)
+  reg mul_loaded_q;
+  wire mul_done = mul_loaded_q && (mul_k_q == 16'd0);
+  always @(posedge clk_i) begin
+    if (p_state_q != P_CHECK) begin
+      mul_loaded_q <= 1'b0;
+      prod_x_q <= 32'd0;
+      prod_w_q <= 32'd0;
+    end else if (!mul_loaded_q) begin
+      mul_loaded_q <= 1'b1;
+      mul_k_q <= run_a_k;
+      mul_rg_q <= {16'd0, run_a_rg};
+      mul_cg_q <= {16'd0, run_a_cg};
+    end else if (!mul_done) begin
+      if (mul_k_q[0]) begin
+        prod_x_q <= prod_x_q + mul_rg_q;
+        prod_w_q <= prod_w_q + mul_cg_q;
+      end
+      mul_k_q <= mul_k_q >> 1;
+      mul_rg_q <= mul_rg_q << 1;
+      mul_cg_q <= mul_cg_q << 1;
+    end
+  end
+
+  always @(*) begin
+    run_start = (p_state_q == P_EXEC) && (op_q == OP_RUN) && exec_ok && run_args_ok;
+  end
+
+  // =========================================================================
+  // Buffers
+  // =========================================================================
+  wire en;  // global enable of the compute pipeline
+  wire [XA_W:0] x_rd_addr;
+  wire [WA_W:0] w_rd_addr;
+  wire [ROWS*DATA_W-1:0] x_rd_data;
+  wire [COLS*DATA_W-1:0] w_rd_data;
+
+  genvar gi, gj;
+  generate
+    for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_xbuf
+      qa_ram #(
+          .WIDTH (DATA_W),
+          .DEPTH (2 * XB_DEPTH),
+          .ADDR_W(XA_W + 1)
+      ) u_ram (
+          .clk_i    (clk_i),
+          .wr_en_i  (ld_x_we && (ld_lane_q == gi)),
+          .wr_addr_i(ld_x_addr),
+          .wr_data_i(cmd_byte),
+          .rd_en_i  (en),
+          .rd_addr_i(x_rd_addr),
+          .rd_data_o(x_rd_data[gi*DATA_W+:DATA_W])
+      );
+    end
+    for (gj = 0; gj < COLS; gj = gj + 1) begin : g_wbuf
+      qa_ram #(
+          .WIDTH (DATA_W),
+          .DEPTH (2 * WB_DEPTH),
+          .ADDR_W(WA_W + 1)
+      ) u_ram (
+          .clk_i    (clk_i),
+          .wr_en_i  (ld_w_we && (ld_lane_q == gj)),
+          .wr_addr_i(ld_w_addr),
+          .wr_data_i(cmd_byte),
+          .rd_en_i  (en),
+          .rd_addr_i(w_rd_addr),
+          .rd_data_o(w_rd_data[gj*DATA_W+:DATA_W])
+      );
+    end
+  endgenerate
+
+  // =========================================================================
+  // Sequencer: walks the tiles of a RUN and issues one beat per enabled cycle
+  // =========================================================================
+  reg [15:0] run_rg_q, run_cg_q, run_k_q;
+  reg [7:0] run_lrows_q, run_lcols_q;
+  reg [1:0] run_round_q;
+  reg [7:0] run_lo_q, run_hi_q;
+
+  reg issuing_q;  // beats of this RUN remain to be issued
+  reg [15:0] ri_q, ci_q, kk_q;  // row group, column group, beat
+  reg [15:0] xbase_q, wbase_q;  // ri*k and ci*k
+  reg [7:0] pad_q;  // bubbles still to insert after a short tile
+
+  wire desc_full;
+  wire desc_empty;
+  wire drain_busy;
+
+  wire last_ri = (ri_q == run_rg_q - 16'd1);
+  wire last_ci = (ci_q == run_cg_q - 16'd1);
+  wire [7:0] tile_rows = last_ri ? run_lrows_q : ROWS[7:0];
+  wire [7:0] tile_cols = last_ci ? run_lcols_q : COLS[7:0];
+  wire [15:0] tile_macs = tile_rows * tile_cols;
+
+  wire beat_first = (kk_q == 16'd0);
+  wire beat_last = (kk_q == run_k_q - 16'd1);
+  // a tile starts only when its descriptor will find room
+  wire beat_go = issuing_q && (pad_q == 8'd0) && !(beat_first && desc_full);
+  wire [15:0] x_word = xbase_q + kk_q;
+  wire [15:0] w_word = wbase_q + kk_q;
+  assign x_rd_addr = {run_xbank_q, x_word[XA_W-1:0]};
+  assign w_rd_addr = {run_wbank_q, w_word[WA_W-1:0]};
+
+  wire desc_push = en && beat_go && beat_last;
+  wire [DESC_W-1:0] desc_in = {ci_q, tile_rows, tile_cols};
+
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      run_active_q <= 1'b0;
+      issuing_q <= 1'b0;
+      pad_q <= 8'd0;
+    end else if (run_start) begin
+      run_active_q <= 1'b1;
+      issuing_q <= 1'b1;
+      pad_q <= 8'd0;
+    end else begin
+      if (en) begin
+        if (pad_q != 8'd0) pad_q <= pad_q - 8'd1;
+        else if (beat_go && beat_last) begin
+          if ({16'd0, run_k_q} < I_MIN) pad_q <= I_MIN[7:0] - run_k_q[7:0];
+          if (last_ri && last_ci) issuing_q <= 1'b0;
+        end
+      end
+      if (run_active_q && !issuing_q && desc_empty && !drain_busy) run_active_q <= 1'b0;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    if (run_start) begin
+      run_xbank_q <= run_a_xbank;
+      run_wbank_q <= run_a_wbank;
+      run_rg_q    <= run_a_rg;
+      run_cg_q    <= run_a_cg;
+      run_k_q     <= run_a_k;
+      run_lrows_q <= run_a_lrows;
+      run_lcols_q <= run_a_lcols;
+      run_round_q <= run_a_round[1:0];
+      run_lo_q    <= run_a_lo;
+      run_hi_q    <= run_a_hi;
+      ri_q        <= 16'd0;
+      ci_q        <= 16'd0;
+      kk_q        <= 16'd0;
+      xbase_q     <= 16'd0;
+      wbase_q     <= 16'd0;
+    end else if (en && beat_go) begin
+      if (!beat_last) begin
+        kk_q <= kk_q + 16'd1;
+      end else begin
+        kk_q <= 16'd0;
+        if (last_ci) begin
+          ci_q    <= 16'd0;
+          wbase_q <= 16'd0;
+          ri_q    <= ri_q + 16'd1;
+          xbase_q <= xbase_q + run_k_q;
+        end else begin
+          ci_q    <= ci_q + 16'd1;
+          wbase_q <= wbase_q + run_k_q;
+        end
+      end
+    end
+  end
+
+  // beat flags, aligned with the buffer read data (one cycle)
+  reg beat_valid_q, beat_first_q, beat_last_q;
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      beat_valid_q <= 1'b0;
+      beat_first_q <= 1'b0;
+      beat_last_q  <= 1'b0;
+    end else if (en) begin
+      beat_valid_q <= beat_go;
+      beat_first_q <= beat_go && beat_first;
+      beat_last_q  <= beat_go && beat_last;
+    end
+  end
+
+  // =========================================================================
+  // Skew: row i delayed i cycles, column j delayed j cycles
+  // =========================================================================
+  wire [ROWS*DATA_W-1:0] arr_a;
+  wire [ROWS-1:0] arr_valid, arr_first, arr_last;
+  wire [COLS*DATA_W-1:0] arr_b;
+
+  generate
+    for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_skew_row
+      if (gi == 0) begin : g_direct
+        assign arr_a[DATA_W-1:0] = x_rd_data[DATA_W-1:0];
+        assign arr_valid[0] = beat_valid_q;
+        assign arr_first[0] = beat_first_q;
+        assign arr_last[0] = beat_last_q;
+      end else begin : g_delay
+        reg [DATA_W-1:0] a_sr[0:gi-1];
+        reg v_sr[0:gi-1];
+        reg f_sr[0:gi-1];
+        reg l_sr[0:gi-1];
+        integer s;
+        always @(posedge clk_i) begin
+          if (rst_i) begin
+            for (s = 0; s < gi; s = s + 1) begin
+              v_sr[s] <= 1'b0;
+              f_sr[s] <= 1'b0;
+              l_sr[s] <= 1'b0;
+            end
+          end else if (en) begin
+            v_sr[0] <= beat_valid_q;
+            f_sr[0] <= beat_first_q;
+            l_sr[0] <= beat_last_q;
+            for (s = 1; s < gi; s = s + 1) begin
+              v_sr[s] <= v_sr[s-1];
+              f_sr[s] <= f_sr[s-1];
+              l_sr[s] <= l_sr[s-1];
+            end
+          end
+        end
+        always @(posedge clk_i) begin
+          if (en) begin
+            a_sr[0] <= x_rd_data[gi*DATA_W+:DATA_W];
+            for (s = 1; s < gi; s = s + 1) a_sr[s] <= a_sr[s-1];
+          end
+        end
+        assign arr_a[gi*DATA_W+:DATA_W] = a_sr[gi-1];
+        assign arr_valid[gi] = v_sr[gi-1];
+        assign arr_first[gi] = f_sr[gi-1];
+        assign arr_last[gi] = l_sr[gi-1];
+      end
+    end
+    for (gj = 0; gj < COLS; gj = gj + 1) begin : g_skew_col
+      if (gj == 0) begin : g_direct
+        assign arr_b[DATA_W-1:0] = w_rd_data[DATA_W-1:0];
+      end else begin : g_delay
+        reg [DATA_W-1:0] b_sr[0:gj-1];
+        integer s;
+        always @(posedge clk_i) begin
+          if (en) begin
+            b_sr[0] <= w_rd_data[gj*DATA_W+:DATA_W];
+            for (s = 1; s < gj; s = s + 1) b_sr[s] <= b_sr[s-1];
+          end
+        end
+        assign arr_b[gj*DATA_W+:DATA_W] = b_sr[gj-1];
+      end
+    end
+  endgenerate
+
+  // =========================================================================
+  // Array
+  // =========================================================================
+  wire [ROWS*COLS*ACC_W-1:0] res;
+  wire [ROWS-1:0] row_done;
+
+  qa_array #(
+      .ROWS  (ROWS),
+      .COLS  (COLS),
+      .DATA_W(DATA_W),
+      .ACC_W (ACC_W)
+  ) u_array (
+      .clk_i     (clk_i),
+      .rst_i     (rst_i),
+      .en_i      (en),
+      .a_i       (arr_a),
+      .valid_i   (arr_valid),
+      .first_i   (arr_first),
+      .last_i    (arr_last),
+      .b_i       (arr_b),
+      .res_o     (res),
+      .row_done_o(row_done)
+  );
+
+  // =========================================================================
+  // Tile descriptors: pushed when a tile's last beat issues, popped when its
+  // last row is drained
+  // =========================================================================
+  wire [DESC_W-1:0] desc_head;
+  wire desc_valid;
+  wire [3:0] desc_count;
+  wire desc_pop = en && row_done[ROWS-1];
+  wire desc_in_ready;
+
+  qa_fifo #(
+      .WIDTH(DESC_W),
+      .DEPTH(8),
+      .CNT_W(4)
+  ) u_desc (
+      .clk_i    (clk_i),
+      .rst_i    (rst_i),
+      .s_data_i (desc_in),
+      .s_valid_i(desc_push),
+      .s_ready_o(desc_in_ready),
+      .m_data_o (desc_head),
+      .m_valid_o(desc_valid),
+      .m_ready_i(desc_pop),
+      .count_o  (desc_count)
+  );
+  assign desc_full  = !desc_in_ready;
+  assign desc_empty = !desc_valid;
+
+  wire [15:0] head_cg = desc_head[DESC_W-1-:16];
+  wire [7:0] head_rows = desc_head[15:8];
+  wire [7:0] head_cols = desc_head[7:0];
+
+  // =========================================================================
+  // Drain stage 0: select the finished row, read its column parameters
+  // =========================================================================
+  reg [RI_W-1:0] done_idx;
+  integer r;
+  always @(*) begin
+    done_idx = {RI_W{1'b0}};
+    for (r = 0; r < ROWS; r = r + 1) if (row_done[r]) done_idx = r[RI_W-1:0];
+  end
+
+  reg d0_valid_q;
+  reg [COLS*ACC_W-1:0] d0_acc_q;
+  reg [7:0] d0_cols_q;
+  always @(posedge clk_i) begin
+    if (rst_i) d0_valid_q <= 1'b0;
+    else if (en) d0_valid_q <= (|row_done) && ({{(8 - RI_W) {1'b0}}, done_idx} < head_rows);
+  end
+  always @(posedge clk_i) begin
+    if (en) begin
+      d0_acc_q  <= res[done_idx*COLS*ACC_W+:COLS*ACC_W];
+      d0_cols_q <= head_cols;
+    end
+  end
+
+  wire [COLS*P_W-1:0] prm;
+  wire [PA_W:0] p_rd_addr = {run_wbank_q, head_cg[PA_W-1:0]};
+  generate
+    for (gj = 0; gj < COLS; gj = gj + 1) begin : g_pbuf
+      qa_ram #(
+          .WIDTH (P_W),
+          .DEPTH (2 * PG_MAX),
+          .ADDR_W(PA_W + 1)
+      ) u_ram (
+          .clk_i    (clk_i),
+          .wr_en_i  (ld_p_we && (ld_lane_q == gj)),
+          .wr_addr_i(ld_p_addr),
+          .wr_data_i(ld_p_data),
+          .rd_en_i  (en),
+          .rd_addr_i(p_rd_addr),
+          .rd_data_o(prm[gj*P_W+:P_W])
+      );
+    end
+  endgenerate
+
+  // =========================================================================
+  // Drain stages 1-2: requantizers, then the row FIFO
+  // =========================================================================
+  wire [COLS-1:0] rq_valid;
+  wire [COLS*DATA_W-1:0] rq_y;
+  wire [COLS-1:0] rq_sat;
+
+  generate
+    for (gj = 0; gj < COLS; gj = gj + 1) begin : g_requant
+      qa_requant #(
+          .ACC_W (ACC_W),
+          .DATA_W(DATA_W)
+      ) u_requant (
+          .clk_i  (clk_i),
+          .rst_i  (rst_i),
+          .en_i   (en),
+          .valid_i(d0_valid_q),
+          .acc_i  (d0_acc_q[gj*ACC_W+:ACC_W]),
+          .bias_i (prm[gj*P_W+:32]),
+          .shift_i(prm[gj*P_W+32+:5]),
+          .round_i(run_round_q),
+          .lo_i   (run_lo_q),
+          .hi_i   (run_hi_q),
+          .valid_o(rq_valid[gj]),
+          .y_o    (rq_y[gj*DATA_W+:DATA_W]),
+          .sat_o  (rq_sat[gj])
+      );
+    end
+  endgenerate
+
+  // valid column count travels beside the requantizer (2 stages)
+  reg [7:0] d1_cols_q, d2_cols_q;
+  reg d1_valid_q;  // mirrors the requantizers' first stage, for drain_busy
+  always @(posedge clk_i) begin
+    if (rst_i) d1_valid_q <= 1'b0;
+    else if (en) d1_valid_q <= d0_valid_q;
+  end
+  always @(posedge clk_i) begin
+    if (en) begin
+      d1_cols_q <= d0_cols_q;
+      d2_cols_q <= d1_cols_q;
+    end
+  end
+
+  wire rowq_in_ready;
+  wire [ROWQ_W-1:0] rowq_head;
+  wire rowq_valid;
+  wire [2:0] rowq_count;
+  reg rowq_pop;
+
+  assign en = rowq_in_ready;
+  // rows in the drain pipeline that have not reached the row FIFO yet
+  assign drain_busy = d0_valid_q || d1_valid_q || rq_valid[0];
+
+  qa_fifo #(
+      .WIDTH(ROWQ_W),
+      .DEPTH(ROWQ_DEPTH),
+      .CNT_W(3)
+  ) u_rowq (
+      .clk_i    (clk_i),
+      .rst_i    (rst_i),
+      .s_data_i ({d2_cols_q, rq_y}),
+      .s_valid_i(rq_valid[0]),
+      .s_ready_o(rowq_in_ready),
+      .m_data_o (rowq_head),
+      .m_valid_o(rowq_valid),
+      .m_ready_i(rowq_pop),
+      .count_o  (rowq_count)
+  );
+  assign rowq_empty = !rowq_valid;
+
+  // saturated outputs of the row entering the FIFO (valid columns only)
+  reg [7:0] row_sat;
+  integer c;
+  always @(*) begin
+    row_sat = 8'd0;
+    for (c = 0; c < COLS; c = c + 1)
+      if (rq_sat[c] && (c < d2_cols_q)) row_sat = row_sat + 8'd1;
+  end
+
+  // =========================================================================
+  // Serializer and response mux
+  // =========================================================================
+  reg [CI_W:0] ser_idx_q;
+  wire [7:0] row_cols = rowq_head[ROWQ_W-1-:8];
+  wire [7:0] ser_byte = rowq_head[ser_idx_q*DATA_W+:DATA_W];
+  wire ser_last = ({{(7 - CI_W) {1'b0}}, ser_idx_q} == row_cols - 8'd1);
+  assign ser_idle = !rowq_valid;
+
+  wire rsp_from_parser = (p_state_q == P_RESP);
+  assign m_rsp_valid_o = rsp_from_parser ? 1'b1 : rowq_valid;
+  assign m_rsp_data_o = rsp_from_parser ? rsp_buf_q[rsp_idx_q*8+:8] : ser_byte;
+
+  always @(*) begin
+    rowq_pop = !rsp_from_parser && rowq_valid && m_rsp_ready_i && ser_last;
+  end
+
+  always @(posedge clk_i) begin
+    if (rst_i) ser_idx_q <= {(CI_W + 1) {1'b0}};
+    else if (!rsp_from_parser && rowq_valid && m_rsp_ready_i)
+      ser_idx_q <= ser_last ? {(CI_W + 1) {1'b0}} : ser_idx_q + 1'b1;
+  end
+
+  // =========================================================================
+  // Counters
+  // =========================================================================
+  always @(posedge clk_i) begin
+    if (rst_i || (p_state_q == P_EXEC && op_q == OP_CLEAR && exec_ok)) begin
+      cnt_busy_q  <= 32'd0;
+      cnt_macs_q  <= 32'd0;
+      cnt_stall_q <= 32'd0;
+      cnt_sat_q   <= 32'd0;
+    end else begin
+      if (run_active_q) cnt_busy_q <= cnt_busy_q + 32'd1;
+      if (run_active_q && !en) cnt_stall_q <= cnt_stall_q + 32'd1;
+      if (en && beat_go) cnt_macs_q <= cnt_macs_q + {16'd0, tile_macs};
+      if (rq_valid[0] && en) cnt_sat_q <= cnt_sat_q + {24'd0, row_sat};
+    end
+  end
+
+  assign busy_o  = run_active_q;
+  assign error_o = |status_q;
+
+  // unused bits: kept for clarity of the field layout
+  wire unused_ok = &{1'b0, desc_count, rowq_count, arg_q[7:1], arg_q[15:9], run_a_round[7:2],
+                     x_word[15:XA_W], w_word[15:WA_W], head_cg[15:PA_W], rq_valid};
+
+endmodule
+
+`default_nettype wire

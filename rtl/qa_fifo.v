@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// qa_fifo: synchronous FIFO with valid/ready ports and a fill level.
+//
+// Input s_*: a word is written when s_valid_i && s_ready_o; s_ready_o is low
+// only when the FIFO is full. Output m_*: m_valid_o is high while the FIFO
+// holds a word and m_data_o shows the oldest one (read combinationally from a
+// register array); the word leaves when m_ready_i is high.
+// count_o is the number of stored words. DEPTH must be a power of two.
+`default_nettype none
+
+module qa_fifo #(
+    parameter integer WIDTH = 8,  // word width in bits
+    parameter integer DEPTH = 4,  // number of words, a power of two >= 2
+    parameter integer CNT_W = 3   // count bits, clog2(DEPTH + 1)
+) (
+    input  wire             clk_i,
+    input  wire             rst_i,
+    input  wire [WIDTH-1:0] s_data_i,
+    input  wire             s_valid_i,
+    output wire             s_ready_o,
+    output wire [WIDTH-1:0] m_data_o,
+    output wire             m_valid_o,
+    input  wire             m_ready_i,
+    output reg  [CNT_W-1:0] count_o
+);
+
+  localparam integer PTR_W = (CNT_W > 1) ? CNT_W - 1 : 1;
+
+  generate
+    if ((DEPTH < 2) || ((DEPTH & (DEPTH - 1)) != 0) || ((1 << (CNT_W - 1)) != DEPTH)) begin : g_bad_depth
+      qa_error_fifo_depth_not_power_of_two_or_cnt_w_wrong u_error ();
+    end
+  endgenerate
+
+  reg [WIDTH-1:0] mem[0:DEPTH-1];
+  reg [PTR_W-1:0] wr_ptr_q, rd_ptr_q;
+
+  wire do_wr = s_valid_i && s_ready_o;
+  wire do_rd = m_valid_o && m_ready_i;
+
+  assign s_ready_o = (count_o != DEPTH[CNT_W-1:0]);
+  assign m_valid_o = (count_o != {CNT_W{1'b0}});
+  assign m_data_o  = mem[rd_ptr_q];
+
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      wr_ptr_q <= {PTR_W{1'b0}};
+      rd_ptr_q <= {PTR_W{1'b0}};
+      count_o  <= {CNT_W{1'b0}};
+    end else begin
+      if (do_wr) wr_ptr_q <= wr_ptr_q + 1'b1;
+      if (do_rd) rd_ptr_q <= rd_ptr_q + 1'b1;
+      if (do_wr && !do_rd) count_o <= count_o + 1'b1;
+      else if (do_rd && !do_wr) count_o <= count_o - 1'b1;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    if (do_wr) mem[wr_ptr_q] <= s_data_i;
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// qa_pe: one output-stationary processing element (signed DATA_W x DATA_W MAC).
+//
+// Operand a enters from the left with its control flags (valid, first, last)
+// and leaves to the right one cycle later; operand b enters from the top and
+// leaves downwards one cycle later. On a valid beat the PE accumulates a*b:
+// `first` restarts the accumulator with the product, `last` copies the
+// finished sum (including this beat's product) into res_o, where it stays
+// until the next `last`. All registers advance only while en_i is high (the
+// array's single global enable). Only control state (valid/first/last) is
+// reset; data registers are not.
+`default_nettype none
+
+module qa_pe #(
+    parameter integer DATA_W = 8,  // operand width in bits (signed)
+    parameter integer ACC_W  = 32  // accumulator width in bits (signed)
+) (
+    input  wire                     clk_i,
+    input  wire                     rst_i,
+    input  wire                     en_i,
+    // left -> right: operand a and the beat flags
+    input  wire signed [DATA_W-1:0] a_i,
+    input  wire                     valid_i,
+    input  wire                     first_i,
+    input  wire                     last_i,
+    output reg  signed [DATA_W-1:0] a_o,
+    output reg                      valid_o,
+    output reg                      first_o,
+    output reg                      last_o,
+    // top -> bottom: operand b
+    input  wire signed [DATA_W-1:0] b_i,
+    output reg  signed [DATA_W-1:0] b_o,
+    // finished sum of the last tile
+    output reg  signed [ACC_W-1:0]  res_o
+);
+
+  // Elaboration check: an impossible parameter set instantiates a module
+  // that does not exist, which stops every tool with the name as message.
+  generate
+    if (ACC_W < 2 * DATA_W) begin : g_bad_acc_w
+      qa_error_acc_w_smaller_than_product u_error ();
+    end
+  endgenerate
+
+  wire signed [2*DATA_W-1:0] prod = a_i * b_i;
+  wire signed [ACC_W-1:0] prod_ext = {{(ACC_W - 2 * DATA_W) {prod[2*DATA_W-1]}}, prod};
+
+  reg signed [ACC_W-1:0] acc_q;
+  wire signed [ACC_W-1:0] sum = first_i ? prod_ext : acc_q + prod_ext;
+
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      valid_o <= 1'b0;
+      first_o <= 1'b0;
+      last_o  <= 1'b0;
+    end else if (en_i) begin
+      valid_o <= valid_i;
+      first_o <= first_i;
+      last_o  <= last_i & valid_i;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    if (en_i) begin
+      a_o <= a_i;
+      b_o <= b_i;
+      if (valid_i) begin
+        acc_q <= sum;
+        if (last_i) res_o <= sum;
+      end
+    end
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// qa_ram: simple dual-port RAM, one write port and one registered read port.
+//
+// Write: wr_en_i stores wr_data_i at wr_addr_i on the clock edge.
+// Read: when rd_en_i is high, rd_data_o takes the word at rd_addr_i on the
+// clock edge (one cycle of latency) and holds it while rd_en_i is low, so a
+// stalled pipeline keeps its operand. Reading a word written on the same edge
+// returns the old contents. Behavioural; synthesis infers block RAM.
+`default_nettype none
+
+module qa_ram #(
+    parameter integer WIDTH  = 8,     // word width in bits
+    parameter integer DEPTH  = 1024,  // number of words
+    parameter integer ADDR_W = 10     // address bits, at least clog2(DEPTH)
+) (
+    input  wire              clk_i,
+    input  wire              wr_en_i,
+    input  wire [ADDR_W-1:0] wr_addr_i,
+    input  wire [WIDTH-1:0]  wr_data_i,
+    input  wire              rd_en_i,
+    input  wire [ADDR_W-1:0] rd_addr_i,
+    output reg  [WIDTH-1:0]  rd_data_o
+);
+
+  generate
+    if ((1 << ADDR_W) < DEPTH) begin : g_bad_addr_w
+      qa_error_ram_addr_w_too_small u_error ();
+    end
+  endgenerate
+
+  reg [WIDTH-1:0] mem[0:DEPTH-1];
+
+  always @(posedge clk_i) begin
+    if (wr_en_i) mem[wr_addr_i] <= wr_data_i;
+  end
+
+  always @(posedge clk_i) begin
+    if (rd_en_i) rd_data_o <= mem[rd_addr_i];
+  end
+
+endmodule
+
+`default_nettype wire
