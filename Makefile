@@ -24,7 +24,7 @@ OPT        ?= -O2 -g
 SAN        ?= 0
 ifeq ($(SAN),1)
 SANFLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-BUILD      := $(BUILD)/san
+override BUILD := $(BUILD)/san
 else
 SANFLAGS   :=
 endif

@@ -1,1 +1,34 @@
 # SPDX-License-Identifier: Apache-2.0
+# test.mk - `make test`, `make bench`, `make demo`.
+
+TEST_BINS := $(BUILD)/tests/test_golden $(BUILD)/tests/test_npy \
+             $(BUILD)/tests/test_rtl $(BUILD)/tests/bench $(BUILD)/mknpy
+
+# Random GEMMs per array shape in `make test`, and their seed (printed).
+RTL_COUNT ?= 10000
+RTL_SEED  ?= 20261126
+
+$(BUILD)/mknpy: $(BUILD)/tests/mknpy.o $(LIBQARRAY)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBQARRAY) $(LDLIBS_QA)
+
+# one test_rtl run per built model, with backpressure on the default model
+RTL_TESTS := $(foreach m,$(SIM_MODELS),rtl_$(m)="$(BUILD)/tests/test_rtl -q --model $(m) --count $(RTL_COUNT) --seed $(RTL_SEED)") \
+             rtl_stall_$(firstword $(SIM_MODELS))="$(BUILD)/tests/test_rtl -q --model $(firstword $(SIM_MODELS)) --count 1000 --seed $(RTL_SEED) --stall 300"
+
+.PHONY: test bench demo
+
+test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, Icarus cross-check, CLI); ends with "N passed, N failed"
+	@TEST_LOG_DIR=$(BUILD)/test-logs tests/run.sh \
+	  lint="$(MAKE) -s --no-print-directory lint" \
+	  golden="$(BUILD)/tests/test_golden" \
+	  npy="$(BUILD)/tests/test_npy" \
+	  $(RTL_TESTS) \
+	  xsim="tests/test_xsim.sh $(BUILD) 2x2 4x8" \
+	  cli="tests/test_cli.sh $(BUILD)"
+
+bench: all $(BUILD)/tests/bench ## print cycles and MAC utilization of a few GEMM shapes (default model and 8x8)
+	$(BUILD)/tests/bench
+	$(BUILD)/tests/bench --model 8x8
+
+demo: all $(BUILD)/mknpy ## the main job: GEMMs of several shapes on the simulator, checked against the golden model
+	@bash mk/demo.sh $(BUILD)

@@ -65,7 +65,10 @@ module qa_core #(
   localparam integer CI_W = (COLS > 1) ? clog2(COLS) : 1;
   localparam integer P_W = 37;  // bias (32) + shift (5)
   localparam integer DESC_W = 16 + 8 + 8;  // column group, valid rows, valid cols
-  localparam integer ROWQ_DEPTH = 4;
+  // The drain delivers a tile's ROWS rows in ROWS consecutive cycles, and the
+  // serializer needs COLS cycles per row: a row FIFO of 2*ROWS rows absorbs a
+  // whole tile while the previous one is still being sent.
+  localparam integer ROWQ_DEPTH = (2 * ROWS <= 4) ? 4 : (1 << clog2(2 * ROWS));
   localparam integer ROWQ_W = COLS * DATA_W + 8;  // bytes + valid column count
 
   // ---- elaboration checks ----------------------------------------------------
@@ -734,7 +737,7 @@ module qa_core #(
   wire rowq_in_ready;
   wire [ROWQ_W-1:0] rowq_head;
   wire rowq_valid;
-  wire [2:0] rowq_count;
+  wire [clog2(ROWQ_DEPTH):0] rowq_count;
   reg rowq_pop;
 
   assign en = rowq_in_ready;
@@ -744,7 +747,7 @@ module qa_core #(
   qa_fifo #(
       .WIDTH(ROWQ_W),
       .DEPTH(ROWQ_DEPTH),
-      .CNT_W(3)
+      .CNT_W(clog2(ROWQ_DEPTH) + 1)
   ) u_rowq (
       .clk_i    (clk_i),
       .rst_i    (rst_i),

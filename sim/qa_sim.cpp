@@ -8,6 +8,7 @@
 #include "qa_sim.h"
 #include "qa_sim_model.h"
 
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -50,6 +51,7 @@ struct qa_sim {
 	bool tracing = false;
 	unsigned rsp_stall = 0, cmd_stall = 0; // permille
 	uint32_t rng = 1;
+	FILE *rec_cmd = nullptr, *rec_rsp = nullptr;
 
 	bool chance(unsigned permille)
 	{
@@ -80,10 +82,17 @@ struct qa_sim {
 		if (tracing)
 			m->trace_dump(2 * cycles + 1);
 		cycles++;
-		if (cmd_fire)
+		if (cmd_fire) {
+			if (rec_cmd)
+				std::fprintf(rec_cmd, "%llx %02x\n",
+					     (unsigned long long)cycles - 1, in[in_pos]);
 			in_pos++;
-		if (rsp_fire)
+		}
+		if (rsp_fire) {
+			if (rec_rsp)
+				std::fprintf(rec_rsp, "%02x\n", rsp);
 			out.push_back(rsp);
+		}
 		if (in_pos == in.size() && in_pos) {
 			in.clear();
 			in_pos = 0;
@@ -213,6 +222,12 @@ void qa_sim_set_stall(qa_sim *sim, unsigned rsp_permille, unsigned cmd_permille,
 	sim->rsp_stall = rsp_permille > 1000 ? 1000 : rsp_permille;
 	sim->cmd_stall = cmd_permille > 1000 ? 1000 : cmd_permille;
 	sim->rng = seed ? seed : 1;
+}
+
+void qa_sim_record(qa_sim *sim, FILE *cmd, FILE *rsp)
+{
+	sim->rec_cmd = cmd;
+	sim->rec_rsp = rsp;
 }
 
 int qa_sim_trace_open(qa_sim *sim, const char *path)

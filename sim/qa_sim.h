@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +62,13 @@ int qa_sim_error(const qa_sim *sim);
  * generator. 0 disables it (the default). */
 void qa_sim_set_stall(qa_sim *sim, unsigned rsp_permille,
 		      unsigned cmd_permille, uint32_t seed);
+
+/* Record every byte accepted on the command stream to cmd, one per line as
+ * "CYCLE BYTE" (hex; CYCLE counts from 0 at creation, reset included), and
+ * every byte sent on the response stream to rsp, one per line as "BYTE", so
+ * that the session can be replayed cycle for cycle on another simulator
+ * (tests/tb_core.v). Either may be NULL; the files stay the caller's. */
+void qa_sim_record(qa_sim *sim, FILE *cmd, FILE *rsp);
 
 /* Start / stop an FST waveform trace. Returns 0, or -1 if the model was
  * built without tracing or the file cannot be opened. */

@@ -14,6 +14,8 @@
  *
  * usage: test_rtl [--model RxC]... [--count N] [--seed S] [--case I]
  *                 [--stall PERMILLE] [--trace FILE] [--quiet]
+ *                 [--random-only] [--record PREFIX]
+ * --record writes the byte streams of the session for tests/tb_core.v.
  */
 #include "check.h"
 #include "qarray.h"
@@ -316,7 +318,8 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [--model RxC]... [--count N] [--seed S] [--case I]\n"
-		"          [--stall PERMILLE] [--trace FILE] [--quiet]\n",
+		"          [--stall PERMILLE] [--trace FILE] [--quiet]\n"
+		"          [--random-only] [--record PREFIX]\n",
 		argv0);
 }
 
@@ -330,6 +333,8 @@ int main(int argc, char **argv)
 		{ "stall", required_argument, 0, 'b' },
 		{ "trace", required_argument, 0, 't' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "record", required_argument, 0, 'r' },
+		{ "random-only", no_argument, 0, 'o' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -337,7 +342,8 @@ int main(int argc, char **argv)
 	unsigned nmodels = 0;
 	long count = 2500, only = 0;
 	int have_only = 0;
-	const char *trace = NULL;
+	const char *trace = NULL, *record = NULL;
+	int random_only = 0;
 	ctx t = { .seed = 20261126, .argv0 = argv[0] };
 	int o;
 	while ((o = getopt_long(argc, argv, "m:n:s:c:b:t:qh", lopts, NULL)) != -1) {
@@ -365,6 +371,12 @@ int main(int argc, char **argv)
 		case 'q':
 			t.chk.quiet = 1;
 			break;
+		case 'r':
+			record = optarg;
+			break;
+		case 'o':
+			random_only = 1;
+			break;
 		case 'h':
 			usage(argv[0]);
 			return 0;
@@ -387,7 +399,8 @@ int main(int argc, char **argv)
 		snprintf(target, sizeof target, "sim:%s", models[mi]);
 		t.model = models[mi];
 		qa_dev_opts opts = { .trace_path = trace,
-				     .sim_stall_permille = t.stall };
+				     .sim_stall_permille = t.stall,
+				     .sim_record = record };
 		qa_dev *dev = NULL;
 		int rc = qa_dev_open(&dev, target, &opts, err, sizeof err);
 		if (!check(&t.chk, rc == QA_OK, target, "open: %s: %s",
@@ -403,7 +416,7 @@ int main(int argc, char **argv)
 		      in.rows, in.cols, models[mi]);
 		unsigned before = t.chk.failed;
 		t.cycles = t.macs = 0;
-		if (!have_only || only < 0)
+		if ((!have_only || only < 0) && !random_only)
 			directed(&t, dev, &in);
 		int q = t.chk.quiet;
 		t.chk.quiet = 1;

@@ -113,6 +113,10 @@ typedef struct qa_dev_opts {
 	/* Simulator, for testing: drop the stream handshakes (command valid,
 	 * response ready) at random with this probability in 1/1000. */
 	unsigned sim_stall_permille;
+	/* Simulator: record the command and response byte streams, one hex
+	 * byte per line, to RECORD.cmd.hex and RECORD.rsp.hex (NULL = off),
+	 * to replay the session on another simulator (tests/tb_core.v). */
+	const char *sim_record;
 } qa_dev_opts;
 
 /* What the device reports about itself (IDENT command). */

@@ -20,7 +20,27 @@ typedef struct sim_ctx {
 	qa_sim *sim;
 	uint64_t timeout;
 	int tracing;
+	FILE *rec_cmd, *rec_rsp;
 } sim_ctx;
+
+static void sim_close(void *ctx);
+
+static int open_record(sim_ctx *c, const char *prefix, char *err, size_t errlen)
+{
+	char path[4096];
+	const char *sfx[2] = { ".cmd.hex", ".rsp.hex" };
+	FILE **f[2] = { &c->rec_cmd, &c->rec_rsp };
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s%s", prefix, sfx[i]);
+		*f[i] = fopen(path, "w");
+		if (!*f[i]) {
+			snprintf(err, errlen, "cannot create '%s'", path);
+			return QA_ERR_IO;
+		}
+	}
+	qa_sim_record(c->sim, c->rec_cmd, c->rec_rsp);
+	return QA_OK;
+}
 
 static void list_models(char *buf, size_t len)
 {
@@ -99,6 +119,13 @@ static int sim_open(void **ctxp, const char *arg, const qa_dev_opts *opts,
 		}
 		c->tracing = 1;
 	}
+	if (opts && opts->sim_record) {
+		int rc2 = open_record(c, opts->sim_record, err, errlen);
+		if (rc2 != QA_OK) {
+			sim_close(c);
+			return rc2;
+		}
+	}
 	*ctxp = c;
 	return QA_OK;
 }
@@ -111,6 +138,10 @@ static void sim_close(void *ctx)
 	if (c->tracing)
 		qa_sim_trace_close(c->sim);
 	qa_sim_destroy(c->sim);
+	if (c->rec_cmd)
+		fclose(c->rec_cmd);
+	if (c->rec_rsp)
+		fclose(c->rec_rsp);
 	free(c);
 }
 

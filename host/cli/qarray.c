@@ -1,0 +1,1142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * qarray.c - the qarray command-line tool.
+ *
+ * Runs one int8 GEMM, Y = clamp(round_shift(X.W + bias, shift), lo, hi), on a
+ * qarray device (by default the Verilator model of the core) from .npy files,
+ * and reports the device's configuration and its built simulator models. It
+ * uses only the public API of libqarray (host/include/qarray.h).
+ *
+ * Order of work in "gemm": parse every option, read and check every input
+ * file, check the output path, and only then open the device; the one check
+ * that needs the device (K against its k_max) follows qa_dev_info, before
+ * anything runs. The output is written (atomically, by qa_npy_write) only
+ * after the device has produced it.
+ *
+ * Exit codes (docs/cli.md): 0 success, 1 bad usage or bad input, 2 device
+ * or transport error, 3 device result differs from the golden model.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qarray.h"
+
+enum {
+	EXIT_USAGE = 1,    /* bad usage or bad input */
+	EXIT_DEVICE = 2,   /* device or transport error */
+	EXIT_MISMATCH = 3  /* --check found outputs that differ */
+};
+
+/* How many differing outputs --check lists on stderr. */
+#define MISMATCH_SHOW 10
+
+/* Long-only options get values above any character, so that an option
+ * error can tell a long option (use its argv text) from a short one. */
+enum {
+	OPT_HELP = 256,
+	OPT_VERSION,
+	OPT_VERBOSE,
+	OPT_TARGET,
+	OPT_TRACE,
+	OPT_X,
+	OPT_W,
+	OPT_BIAS,
+	OPT_SHIFT,
+	OPT_ROUND,
+	OPT_CLAMP,
+	OPT_RELU,
+	OPT_OUT,
+	OPT_STATS,
+	OPT_CHECK
+};
+
+/* Verbosity of the tool itself (-v); the tool, not the library, may keep
+ * process-wide state. */
+static int verbosity;
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PRINTF_LIKE(a, b)
+#endif
+
+/* An error message: "qarray: ..." on stderr. */
+PRINTF_LIKE(1, 2)
+static void err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("qarray: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A progress or detail message, shown from verbosity level `level` on. */
+PRINTF_LIKE(2, 3)
+static void note(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < level)
+		return;
+	fputs("qarray: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- help texts --------------------------------------------------------- */
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray [-v] COMMAND [OPTIONS]\n"
+		"       qarray --help | --version\n"
+		"\n"
+		"Commands:\n"
+		"  gemm     run Y = clamp(round_shift(X.W + bias, shift)) on a device\n"
+		"  info     print the device's configuration as one JSON line\n"
+		"  models   list the built simulator models, one per line\n"
+		"  help     show the help of a command (qarray help gemm)\n"
+		"\n"
+		"Global options:\n"
+		"  -h, --help     show this help and exit\n"
+		"      --version  print the version and exit\n"
+		"  -v, --verbose  more detail on stderr (repeat for more)\n"
+		"\n"
+		"Exit status: 0 ok, 1 bad usage or input, 2 device error,\n"
+		"3 result differs from the golden model (gemm --check).\n"
+		"See docs/cli.md for the full reference.\n");
+}
+
+static void usage_gemm(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray gemm [--target T] --x X.npy --w W.npy [--bias B.npy]\n"
+		"                   [--shift S|--shift S.npy] [--round MODE]\n"
+		"                   [--clamp LO:HI] [--relu] --out Y.npy\n"
+		"                   [--stats] [--check] [--trace FILE.fst] [-v]\n"
+		"\n"
+		"Computes Y[M,N] = clamp(round_shift(X[M,K].W[K,N] + B[N], S[N]), LO, HI)\n"
+		"on the device and writes Y as int8 .npy.\n"
+		"\n"
+		"Options:\n"
+		"      --target T      device: sim (default) or sim:RxC (see qarray models)\n"
+		"      --x X.npy       int8 matrix (M,K)\n"
+		"      --w W.npy       int8 matrix (K,N)\n"
+		"      --bias B.npy    int32 vector (N,); default all zero\n"
+		"      --shift S       right shift 0..31 for every column (default 0), or\n"
+		"      --shift S.npy   int8/uint8/int32/int64 vector (N,) of shifts 0..31;\n"
+		"                      an argument that is a decimal integer is a scalar\n"
+		"      --round MODE    floor, half_up (default), half_away, half_even\n"
+		"      --clamp LO:HI   output range, -128 <= LO <= HI <= 127\n"
+		"                      (default -128:127)\n"
+		"      --relu          raise LO to at least 0\n"
+		"      --out Y.npy     output file (int8 (M,N)), written only on success\n"
+		"      --stats         print the run's figures as one JSON line on stdout\n"
+		"      --check         compare with the golden model; exit 3 on mismatch\n"
+		"      --trace F.fst   simulator: write an FST waveform of the session\n"
+		"  -v, --verbose       more detail on stderr (repeat for more)\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+static void usage_info(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray info [--target T] [--trace FILE.fst] [-v]\n"
+		"\n"
+		"Opens the device and prints its configuration as one JSON line:\n"
+		"rows, cols, data_w, acc_w, k_max, xb_depth, wb_depth, pg_max,\n"
+		"clock_hz, version, qarray_version, target.\n"
+		"\n"
+		"Options:\n"
+		"      --target T      device: sim (default) or sim:RxC (see qarray models)\n"
+		"      --trace F.fst   simulator: write an FST waveform of the session\n"
+		"  -v, --verbose       more detail on stderr (repeat for more)\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+static void usage_models(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray models\n"
+		"\n"
+		"Lists the simulator models built into this qarray, one per line\n"
+		"(ROWSxCOLS, e.g. 4x4); use one as --target sim:ROWSxCOLS.\n"
+		"\n"
+		"Options:\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+/*
+ * Report an option error returned by getopt_long (opterr is 0 and the
+ * option string starts with ':', so c is ':' for a missing argument and '?'
+ * otherwise). Long options have values >= OPT_HELP or set optopt to 0.
+ */
+static void option_error(int c, char **argv, const char *cmd)
+{
+	const char *where = cmd ? cmd : "";
+	const char *colon = cmd ? ": " : "";
+
+	if (optopt == 0 || optopt >= OPT_HELP) {
+		const char *arg = argv[optind - 1];
+
+		if (c == ':')
+			err("%s%soption '%s' needs an argument", where, colon, arg);
+		else
+			err("%s%sunknown or malformed option '%s'", where, colon,
+			    arg);
+	} else if (c == ':') {
+		err("%s%soption '-%c' needs an argument", where, colon,
+		    optopt);
+	} else {
+		err("%s%sunknown option '-%c'", where, colon, optopt);
+	}
+	if (cmd)
+		fprintf(stderr, "Try 'qarray %s --help'.\n", cmd);
+	else
+		fprintf(stderr, "Try 'qarray --help'.\n");
+}
+
+/* ---- argument parsing ---------------------------------------------------- */
+
+/*
+ * Parse a whole string as a decimal integer: optional sign, then at least
+ * one digit, nothing else (no blanks). Returns 0 on success, -1 if the
+ * string is not such an integer, -2 if it is one but does not fit a long
+ * (then *value is LONG_MIN or LONG_MAX, out of every range used here).
+ */
+static int parse_decimal(const char *s, long *value)
+{
+	const char *p = s;
+	char *end;
+	long v;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	*value = v;
+	return errno == ERANGE ? -2 : 0;
+}
+
+/* Parse "LO:HI" into two int8 bounds with lo <= hi. */
+static int parse_clamp(const char *arg, int *lo, int *hi)
+{
+	const char *colon = strchr(arg, ':');
+	char lo_text[32];
+	size_t len;
+	long l, h;
+
+	if (!colon || strchr(colon + 1, ':')) {
+		err("--clamp '%s': expected LO:HI, e.g. -128:127", arg);
+		return -1;
+	}
+	len = (size_t)(colon - arg);
+	if (len == 0 || len >= sizeof(lo_text)) {
+		err("--clamp '%s': expected LO:HI, e.g. -128:127", arg);
+		return -1;
+	}
+	memcpy(lo_text, arg, len);
+	lo_text[len] = '\0';
+	if (parse_decimal(lo_text, &l) == -1 ||
+	    parse_decimal(colon + 1, &h) == -1) {
+		err("--clamp '%s': LO and HI must be decimal integers", arg);
+		return -1;
+	}
+	if (l < -128 || l > 127 || h < -128 || h > 127) {
+		err("--clamp '%s': LO and HI must lie in -128..127", arg);
+		return -1;
+	}
+	if (l > h) {
+		err("--clamp '%s': LO is greater than HI", arg);
+		return -1;
+	}
+	*lo = (int)l;
+	*hi = (int)h;
+	return 0;
+}
+
+/*
+ * Pre-check a simulator target against the built models, so that a typo
+ * is a usage error (exit 1) found before any device is opened. Other
+ * target names are left to qa_dev_open.
+ */
+static int check_target(const char *target)
+{
+	const char *const *models;
+	const char *model;
+
+	if (target[0] == '\0') {
+		err("--target: empty target name");
+		return -1;
+	}
+	if (strncmp(target, "sim", 3) != 0 ||
+	    (target[3] != '\0' && target[3] != ':'))
+		return 0;
+	if (target[3] == '\0')
+		return 0;
+	model = target + 4;
+	models = qa_sim_models();
+	for (; models && *models; models++)
+		if (strcmp(*models, model) == 0)
+			return 0;
+	err("--target '%s': no simulator model '%s' is built "
+	    "(see 'qarray models')", target, model);
+	return -1;
+}
+
+/*
+ * Check that a file can be created at path before any work is done: it
+ * must not be a directory, an existing entry must be a regular file when
+ * `regular` is set (qa_npy_write replaces it by rename), and its directory
+ * must exist and be writable.
+ */
+static int check_out_path(const char *path, const char *opt, int regular)
+{
+	struct stat st;
+	const char *slash;
+	char *dir = NULL;
+	size_t len = strlen(path);
+	int rc = -1;
+
+	if (len == 0) {
+		err("%s: empty file name", opt);
+		goto out;
+	}
+	if (path[len - 1] == '/') {
+		err("%s '%s': names a directory", opt, path);
+		goto out;
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			err("%s '%s': is a directory", opt, path);
+			goto out;
+		}
+		if (regular && !S_ISREG(st.st_mode)) {
+			err("%s '%s': exists and is not a regular file", opt,
+			    path);
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		err("%s '%s': %s", opt, path, strerror(errno));
+		goto out;
+	}
+	slash = strrchr(path, '/');
+	if (!slash) {
+		dir = malloc(2);
+		if (dir)
+			strcpy(dir, ".");
+	} else {
+		size_t dlen = slash == path ? 1 : (size_t)(slash - path);
+
+		dir = malloc(dlen + 1);
+		if (dir) {
+			memcpy(dir, path, dlen);
+			dir[dlen] = '\0';
+		}
+	}
+	if (!dir) {
+		err("out of memory");
+		goto out;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		err("%s '%s': directory '%s' does not exist", opt, path, dir);
+		goto out;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		err("%s '%s': directory '%s' is not writable: %s", opt, path,
+		    dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/* ---- input files ---------------------------------------------------------- */
+
+/* Read one .npy file; on failure print why and leave *arr zeroed. */
+static int load_npy(const char *path, const char *opt, qa_array *arr)
+{
+	char msg[256] = "";
+	qa_array tmp;
+	int rc;
+
+	memset(&tmp, 0, sizeof(tmp));
+	rc = qa_npy_read(path, &tmp, msg, sizeof(msg));
+	if (rc != QA_OK) {
+		if (!msg[0])
+			err("%s '%s': %s", opt, path, qa_strerror(rc));
+		else if (strncmp(msg, path, strlen(path)) == 0)
+			err("%s %s", opt, msg); /* the message names the file */
+		else
+			err("%s '%s': %s", opt, path, msg);
+		return -1;
+	}
+	*arr = tmp;
+	note(2, "%s '%s': %s, %u dimension(s), %zu element(s)", opt, path,
+	     qa_dtype_name(arr->dtype), arr->ndim, arr->count);
+	return 0;
+}
+
+/* Text of an array's shape, "(3, 4)" style, for messages. */
+static const char *shape_text(const qa_array *a, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned i;
+
+	used += (size_t)snprintf(buf, len, "(");
+	for (i = 0; i < a->ndim && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%zu",
+					 i ? ", " : "", a->shape[i]);
+	if (a->ndim == 1 && used < len)
+		used += (size_t)snprintf(buf + used, len - used, ",");
+	if (used < len)
+		snprintf(buf + used, len - used, ")");
+	return buf;
+}
+
+/* Check an array's rank and that none of its dimensions is empty. */
+static int check_rank(const qa_array *a, const char *opt, const char *path,
+		      unsigned ndim, const char *what)
+{
+	char buf[96];
+	unsigned i;
+
+	if (a->ndim != ndim) {
+		err("%s '%s': expected %s, got shape %s", opt, path, what,
+		    shape_text(a, buf, sizeof(buf)));
+		return -1;
+	}
+	for (i = 0; i < ndim; i++) {
+		if (a->shape[i] == 0) {
+			err("%s '%s': empty dimension in shape %s", opt, path,
+			    shape_text(a, buf, sizeof(buf)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_dtype(const qa_array *a, const char *opt, const char *path,
+		       qa_dtype want)
+{
+	if (a->dtype != want) {
+		err("%s '%s': dtype %s, expected %s", opt, path,
+		    qa_dtype_name(a->dtype), qa_dtype_name(want));
+		return -1;
+	}
+	return 0;
+}
+
+/* Convert a shift vector of any accepted integer dtype, checking 0..31. */
+static int convert_shift(const qa_array *a, const char *path, uint8_t *shift)
+{
+	size_t i;
+
+	for (i = 0; i < a->count; i++) {
+		int64_t v;
+
+		switch (a->dtype) {
+		case QA_DT_INT8:
+			v = ((const int8_t *)a->data)[i];
+			break;
+		case QA_DT_UINT8:
+			v = ((const uint8_t *)a->data)[i];
+			break;
+		case QA_DT_INT32:
+			v = ((const int32_t *)a->data)[i];
+			break;
+		case QA_DT_INT64:
+			v = ((const int64_t *)a->data)[i];
+			break;
+		default: /* float32, refused by the caller */
+			err("--shift '%s': dtype %s, expected an integer dtype",
+			    path, qa_dtype_name(a->dtype));
+			return -1;
+		}
+		if (v < 0 || v > QA_SHIFT_MAX) {
+			err("--shift '%s': value %" PRId64 " at index %zu is "
+			    "outside 0..%d", path, v, i, QA_SHIFT_MAX);
+			return -1;
+		}
+		shift[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+/* Print s as a JSON string literal. */
+static void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static double ratio(uint64_t num, uint64_t den_a, uint64_t den_b)
+{
+	double den = (double)den_a * (double)den_b;
+
+	return den > 0.0 ? (double)num / den : 0.0;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* The --stats line. */
+static void print_stats(const char *target, const qa_info *info,
+			const qa_stats *st, const qa_gemm_desc *d,
+			double wall_s, int checked, uint64_t mismatches)
+{
+	uint64_t peak = (uint64_t)info->rows * info->cols;
+
+	printf("{\"target\":");
+	json_string(stdout, target);
+	printf(",\"m\":%zu,\"k\":%zu,\"n\":%zu", d->m, d->k, d->n);
+	printf(",\"rows\":%u,\"cols\":%u", info->rows, info->cols);
+	printf(",\"cycles\":%" PRIu64, st->cycles);
+	printf(",\"busy_cycles\":%" PRIu64, st->busy_cycles);
+	printf(",\"stall_cycles\":%" PRIu64, st->stall_cycles);
+	printf(",\"macs\":%" PRIu64, st->macs);
+	printf(",\"peak_macs_per_cycle\":%" PRIu64, peak);
+	printf(",\"utilization\":%.6f", ratio(st->macs, st->cycles, peak));
+	printf(",\"compute_utilization\":%.6f",
+	       ratio(st->macs, st->busy_cycles, peak));
+	printf(",\"saturated\":%" PRIu64, st->saturated);
+	printf(",\"runs\":%u", st->runs);
+	printf(",\"bytes_to_device\":%" PRIu64, st->bytes_to_device);
+	printf(",\"bytes_from_device\":%" PRIu64, st->bytes_from_device);
+	printf(",\"wall_s\":%.6f", wall_s);
+	printf(",\"checked\":%s", checked ? "true" : "false");
+	printf(",\"mismatches\":%" PRIu64 "}\n", mismatches);
+	fflush(stdout);
+}
+
+/*
+ * Print why opening a device failed. qa_dev_open fills errbuf; the error
+ * code says what kind of failure it was.
+ */
+static void open_error(const char *target, int rc, const char *msg)
+{
+	err("cannot open target '%s': %s%s%s", target, qa_strerror(rc),
+	    msg[0] ? ": " : "", msg);
+}
+
+static void device_error(const char *what, qa_dev *dev, int rc)
+{
+	const char *detail = qa_dev_errmsg(dev);
+
+	err("%s: %s%s%s", what, qa_strerror(rc),
+	    detail && detail[0] ? ": " : "", detail ? detail : "");
+}
+
+/* ---- qarray gemm ------------------------------------------------------------ */
+
+struct gemm_opts {
+	const char *target;
+	const char *x_path, *w_path, *bias_path, *shift_path, *out_path;
+	const char *trace_path;
+	long shift_scalar;     /* used when shift_path is NULL */
+	qa_round round;
+	int lo, hi;
+	int relu, stats, check;
+};
+
+/* Parse the options of "qarray gemm". Returns -1 (error), 0 (go on) or
+ * 1 (help printed, exit 0). */
+static int gemm_parse(int argc, char **argv, struct gemm_opts *o)
+{
+	static const struct option longopts[] = {
+		{"target", required_argument, NULL, OPT_TARGET},
+		{"x", required_argument, NULL, OPT_X},
+		{"w", required_argument, NULL, OPT_W},
+		{"bias", required_argument, NULL, OPT_BIAS},
+		{"shift", required_argument, NULL, OPT_SHIFT},
+		{"round", required_argument, NULL, OPT_ROUND},
+		{"clamp", required_argument, NULL, OPT_CLAMP},
+		{"relu", no_argument, NULL, OPT_RELU},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"stats", no_argument, NULL, OPT_STATS},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"trace", required_argument, NULL, OPT_TRACE},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0}
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage_gemm(stdout);
+			return 1;
+		case 'v':
+		case OPT_VERBOSE:
+			verbosity++;
+			break;
+		case OPT_TARGET:
+			o->target = optarg;
+			break;
+		case OPT_TRACE:
+			o->trace_path = optarg;
+			break;
+		case OPT_X:
+			o->x_path = optarg;
+			break;
+		case OPT_W:
+			o->w_path = optarg;
+			break;
+		case OPT_BIAS:
+			o->bias_path = optarg;
+			break;
+		case OPT_SHIFT:
+			if (parse_decimal(optarg, &o->shift_scalar) != -1) {
+				o->shift_path = NULL;
+				if (o->shift_scalar < 0 ||
+				    o->shift_scalar > QA_SHIFT_MAX) {
+					err("--shift %s: a shift must lie in "
+					    "0..%d", optarg, QA_SHIFT_MAX);
+					return -1;
+				}
+			} else {
+				o->shift_path = optarg;
+			}
+			break;
+		case OPT_ROUND:
+			if (qa_round_parse(optarg, &o->round) != QA_OK) {
+				err("--round '%s': expected floor, half_up, "
+				    "half_away or half_even", optarg);
+				return -1;
+			}
+			break;
+		case OPT_CLAMP:
+			if (parse_clamp(optarg, &o->lo, &o->hi))
+				return -1;
+			break;
+		case OPT_RELU:
+			o->relu = 1;
+			break;
+		case OPT_OUT:
+			o->out_path = optarg;
+			break;
+		case OPT_STATS:
+			o->stats = 1;
+			break;
+		case OPT_CHECK:
+			o->check = 1;
+			break;
+		default:
+			option_error(c, argv, "gemm");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		err("gemm: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!o->x_path || !o->w_path || !o->out_path) {
+		err("gemm: missing required option %s",
+		    !o->x_path ? "--x" : !o->w_path ? "--w" : "--out");
+		fprintf(stderr, "Try 'qarray gemm --help'.\n");
+		return -1;
+	}
+	if (o->relu && o->lo < 0)
+		o->lo = 0;
+	if (o->lo > o->hi) {
+		err("--relu raises LO to 0, above HI %d: empty output range",
+		    o->hi);
+		return -1;
+	}
+	if (check_target(o->target))
+		return -1;
+	return 0;
+}
+
+static int cmd_gemm(int argc, char **argv)
+{
+	struct gemm_opts o;
+	qa_array x, w, bias, shift_arr, y_arr;
+	qa_gemm_desc d;
+	qa_dev_opts dopts;
+	qa_info info;
+	qa_stats st;
+	qa_dev *dev = NULL;
+	uint8_t *shift = NULL;
+	int8_t *y = NULL, *golden = NULL;
+	uint64_t mismatches = 0;
+	char msg[512] = "";
+	struct timespec t0;
+	double wall_s;
+	int rc = EXIT_USAGE, r;
+	size_t m, k, n, i;
+
+	memset(&o, 0, sizeof(o));
+	memset(&x, 0, sizeof(x));
+	memset(&w, 0, sizeof(w));
+	memset(&bias, 0, sizeof(bias));
+	memset(&shift_arr, 0, sizeof(shift_arr));
+	memset(&d, 0, sizeof(d));
+	memset(&st, 0, sizeof(st));
+	memset(&info, 0, sizeof(info));
+	o.target = "sim";
+	o.round = QA_ROUND_HALF_UP;
+	o.lo = -128;
+	o.hi = 127;
+
+	r = gemm_parse(argc, argv, &o);
+	if (r) {
+		rc = r > 0 ? 0 : EXIT_USAGE;
+		goto out;
+	}
+
+	/* Inputs: read and check everything before the device is opened. */
+	if (load_npy(o.x_path, "--x", &x) ||
+	    check_dtype(&x, "--x", o.x_path, QA_DT_INT8) ||
+	    check_rank(&x, "--x", o.x_path, 2, "a matrix (M, K)"))
+		goto out;
+	if (load_npy(o.w_path, "--w", &w) ||
+	    check_dtype(&w, "--w", o.w_path, QA_DT_INT8) ||
+	    check_rank(&w, "--w", o.w_path, 2, "a matrix (K, N)"))
+		goto out;
+	m = x.shape[0];
+	k = x.shape[1];
+	n = w.shape[1];
+	if (w.shape[0] != k) {
+		err("shape mismatch: --x '%s' is (%zu, %zu) but --w '%s' has "
+		    "%zu rows (K must agree)", o.x_path, m, k, o.w_path,
+		    w.shape[0]);
+		goto out;
+	}
+	if (o.bias_path) {
+		if (load_npy(o.bias_path, "--bias", &bias) ||
+		    check_dtype(&bias, "--bias", o.bias_path, QA_DT_INT32) ||
+		    check_rank(&bias, "--bias", o.bias_path, 1,
+			       "a vector (N,)"))
+			goto out;
+		if (bias.shape[0] != n) {
+			err("shape mismatch: --bias '%s' has %zu entries, "
+			    "N is %zu", o.bias_path, bias.shape[0], n);
+			goto out;
+		}
+	}
+	shift = malloc(n);
+	if (!shift) {
+		err("out of memory");
+		goto out;
+	}
+	if (o.shift_path) {
+		if (load_npy(o.shift_path, "--shift", &shift_arr))
+			goto out;
+		if (shift_arr.dtype == QA_DT_FLOAT32) {
+			err("--shift '%s': dtype %s, expected an integer dtype "
+			    "(int8, uint8, int32, int64)", o.shift_path,
+			    qa_dtype_name(shift_arr.dtype));
+			goto out;
+		}
+		if (check_rank(&shift_arr, "--shift", o.shift_path, 1,
+			       "a vector (N,)"))
+			goto out;
+		if (shift_arr.shape[0] != n) {
+			err("shape mismatch: --shift '%s' has %zu entries, "
+			    "N is %zu", o.shift_path, shift_arr.shape[0], n);
+			goto out;
+		}
+		if (convert_shift(&shift_arr, o.shift_path, shift))
+			goto out;
+	} else {
+		memset(shift, (int)o.shift_scalar, n);
+	}
+	if (n > SIZE_MAX / m) {
+		err("output of %zu x %zu elements is too large", m, n);
+		goto out;
+	}
+
+	d.m = m;
+	d.k = k;
+	d.n = n;
+	d.x = x.data;
+	d.w = w.data;
+	d.bias = o.bias_path ? bias.data : NULL;
+	d.shift = shift;
+	d.round = o.round;
+	d.lo = o.lo;
+	d.hi = o.hi;
+	r = qa_gemm_validate(&d);
+	if (r != QA_OK) {
+		err("invalid GEMM: %s", qa_strerror(r));
+		goto out;
+	}
+	if (check_out_path(o.out_path, "--out", 1))
+		goto out;
+	if (o.trace_path && check_out_path(o.trace_path, "--trace", 0))
+		goto out;
+	y = malloc(m * n);
+	if (o.check)
+		golden = malloc(m * n);
+	if (!y || (o.check && !golden)) {
+		err("out of memory");
+		goto out;
+	}
+	note(1, "gemm M=%zu K=%zu N=%zu, round %s, clamp %d:%d, shift %s",
+	     m, k, n, qa_round_name(o.round), o.lo, o.hi,
+	     o.shift_path ? o.shift_path : "scalar");
+
+	/* The device. */
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.trace_path = o.trace_path;
+	dopts.verbose = verbosity;
+	r = qa_dev_open(&dev, o.target, &dopts, msg, sizeof(msg));
+	if (r != QA_OK) {
+		dev = NULL;
+		open_error(o.target, r, msg);
+		rc = EXIT_DEVICE;
+		goto out;
+	}
+	r = qa_dev_info(dev, &info);
+	if (r != QA_OK) {
+		device_error("device info", dev, r);
+		rc = EXIT_DEVICE;
+		goto out;
+	}
+	note(1, "target %s: %ux%u array, k_max %u", o.target, info.rows,
+	     info.cols, info.k_max);
+	if (k > info.k_max) {
+		err("K = %zu exceeds the device's k_max = %u (target '%s')",
+		    k, info.k_max, o.target);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (isatty(STDERR_FILENO) && verbosity == 0)
+		fprintf(stderr, "qarray: running %zux%zux%zu GEMM on %s...\r",
+			m, k, n, o.target);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = qa_dev_gemm(dev, &d, y, &st);
+	wall_s = seconds_since(&t0);
+	if (isatty(STDERR_FILENO) && verbosity == 0)
+		fprintf(stderr, "\033[K");
+	if (r != QA_OK) {
+		device_error("gemm failed", dev, r);
+		rc = EXIT_DEVICE;
+		goto out;
+	}
+	note(1, "device done in %.3f s: %" PRIu64 " cycles, %u run(s)",
+	     wall_s, st.cycles, st.runs);
+
+	if (o.check) {
+		uint64_t ref_sat = 0;
+
+		r = qa_ref_gemm(&d, golden, &ref_sat);
+		if (r != QA_OK) {
+			err("golden model failed: %s", qa_strerror(r));
+			goto out;
+		}
+		for (i = 0; i < m * n; i++)
+			if (y[i] != golden[i])
+				mismatches++;
+		if (mismatches) {
+			err("check: %" PRIu64 " of %zu outputs differ from the "
+			    "golden model", mismatches, m * n);
+			for (i = 0, r = 0; i < m * n && r < MISMATCH_SHOW; i++) {
+				if (y[i] == golden[i])
+					continue;
+				err("Y[%zu,%zu]: device %d, golden %d", i / n,
+				    i % n, y[i], golden[i]);
+				r++;
+			}
+		} else {
+			note(1, "check: all %zu outputs match the golden model",
+			     m * n);
+		}
+		if (st.saturated != ref_sat)
+			err("warning: device counted %" PRIu64 " saturated "
+			    "outputs, golden model %" PRIu64, st.saturated,
+			    ref_sat);
+	}
+
+	memset(&y_arr, 0, sizeof(y_arr));
+	y_arr.dtype = QA_DT_INT8;
+	y_arr.ndim = 2;
+	y_arr.shape[0] = m;
+	y_arr.shape[1] = n;
+	y_arr.count = m * n;
+	y_arr.data = y;
+	msg[0] = '\0';
+	r = qa_npy_write(o.out_path, &y_arr, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("--out '%s': %s", o.out_path, msg[0] ? msg : qa_strerror(r));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	note(1, "wrote %s", o.out_path);
+	if (o.stats)
+		print_stats(o.target, &info, &st, &d, wall_s, o.check,
+			    mismatches);
+	rc = mismatches ? EXIT_MISMATCH : 0;
+out:
+	if (dev)
+		qa_dev_close(dev);
+	free(golden);
+	free(y);
+	free(shift);
+	if (shift_arr.data)
+		qa_array_free(&shift_arr);
+	if (bias.data)
+		qa_array_free(&bias);
+	if (w.data)
+		qa_array_free(&w);
+	if (x.data)
+		qa_array_free(&x);
+	return rc;
+}
+
+/* ---- qarray info ------------------------------------------------------------ */
+
+static int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"target", required_argument, NULL, OPT_TARGET},
+		{"trace", required_argument, NULL, OPT_TRACE},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0}
+	};
+	const char *target = "sim", *trace = NULL;
+	qa_dev_opts dopts;
+	qa_dev *dev = NULL;
+	qa_info info;
+	char msg[512] = "";
+	int c, r, rc = EXIT_USAGE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage_info(stdout);
+			rc = 0;
+			goto out;
+		case 'v':
+		case OPT_VERBOSE:
+			verbosity++;
+			break;
+		case OPT_TARGET:
+			target = optarg;
+			break;
+		case OPT_TRACE:
+			trace = optarg;
+			break;
+		default:
+			option_error(c, argv, "info");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		err("info: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (check_target(target))
+		goto out;
+	if (trace && check_out_path(trace, "--trace", 0))
+		goto out;
+
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.trace_path = trace;
+	dopts.verbose = verbosity;
+	r = qa_dev_open(&dev, target, &dopts, msg, sizeof(msg));
+	if (r != QA_OK) {
+		dev = NULL;
+		open_error(target, r, msg);
+		rc = EXIT_DEVICE;
+		goto out;
+	}
+	memset(&info, 0, sizeof(info));
+	r = qa_dev_info(dev, &info);
+	if (r != QA_OK) {
+		device_error("device info", dev, r);
+		rc = EXIT_DEVICE;
+		goto out;
+	}
+	printf("{\"rows\":%u,\"cols\":%u,\"data_w\":%u,\"acc_w\":%u,"
+	       "\"k_max\":%u,\"xb_depth\":%u,\"wb_depth\":%u,\"pg_max\":%u,"
+	       "\"clock_hz\":%" PRIu32 ",\"version\":%u,\"qarray_version\":",
+	       info.rows, info.cols, info.data_w, info.acc_w, info.k_max,
+	       info.xb_depth, info.wb_depth, info.pg_max, info.clock_hz,
+	       info.version);
+	json_string(stdout, QA_VERSION_STRING);
+	printf(",\"target\":");
+	json_string(stdout, target);
+	printf("}\n");
+	rc = 0;
+out:
+	if (dev)
+		qa_dev_close(dev);
+	return rc;
+}
+
+/* ---- qarray models ------------------------------------------------------------ */
+
+static int cmd_models(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0}
+	};
+	const char *const *models;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage_models(stdout);
+			return 0;
+		default:
+			option_error(c, argv, "models");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		err("models: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	models = qa_sim_models();
+	for (; models && *models; models++)
+		printf("%s\n", *models);
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
+};
+
+static const struct command commands[] = {
+	{"gemm", cmd_gemm, usage_gemm},
+	{"info", cmd_info, usage_info},
+	{"models", cmd_models, usage_models},
+	{NULL, NULL, NULL}
+};
+
+static const struct command *find_command(const char *name)
+{
+	const struct command *cmd;
+
+	for (cmd = commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, name) == 0)
+			return cmd;
+	return NULL;
+}
+
+/* "qarray help [COMMAND]" */
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (argc > 2) {
+		err("help: unexpected argument '%s'", argv[2]);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		err("help: unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	cmd->usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{NULL, 0, NULL, 0}
+	};
+	const struct command *cmd;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage_main(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("qarray %s\n", QA_VERSION_STRING);
+			return 0;
+		case 'v':
+		case OPT_VERBOSE:
+			verbosity++;
+			break;
+		default:
+			option_error(c, argv, NULL);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		err("no command given");
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0)
+		return cmd_help(argc - optind, argv + optind);
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		err("unknown command '%s'", argv[optind]);
+		fprintf(stderr, "Try 'qarray --help'.\n");
+		return EXIT_USAGE;
+	}
+	return cmd->run(argc - optind, argv + optind);
+}
