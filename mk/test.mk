@@ -2,7 +2,8 @@
 # test.mk - `make test`, `make bench`, `make demo`.
 
 TEST_BINS := $(BUILD)/tests/test_golden $(BUILD)/tests/test_npy \
-             $(BUILD)/tests/test_rtl $(BUILD)/tests/bench $(BUILD)/mknpy
+             $(BUILD)/tests/test_rtl $(BUILD)/tests/test_net $(BUILD)/tests/bench \
+             $(BUILD)/mknpy
 
 # Random GEMMs per array shape in `make test`, and their seed (printed).
 RTL_COUNT ?= 10000
@@ -17,12 +18,14 @@ RTL_TESTS := $(foreach m,$(SIM_MODELS),rtl_$(m)="$(BUILD)/tests/test_rtl -q --mo
 
 .PHONY: test bench demo
 
-test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, Icarus cross-check, CLI); ends with "N passed, N failed"
+test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, resident networks, Icarus cross-check, CLI); ends with "N passed, N failed"
 	@TEST_LOG_DIR=$(BUILD)/test-logs tests/run.sh \
 	  lint="$(MAKE) -s --no-print-directory lint" \
 	  golden="$(BUILD)/tests/test_golden" \
 	  npy="$(BUILD)/tests/test_npy" \
 	  $(RTL_TESTS) \
+	  net="$(BUILD)/tests/test_net --count 300" \
+	  net_stall="$(BUILD)/tests/test_net --model $(firstword $(SIM_MODELS)) --count 200 --stall 300" \
 	  xsim="tests/test_xsim.sh $(BUILD) 2x2 4x8" \
 	  cli="tests/test_cli.sh $(BUILD)"
 

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // qa_core: the qarray accelerator core - command parser, double-buffered
 // operand and parameter memories, tile sequencer, ROWS x COLS output-
-// stationary array, COLS requantizers, result serializer and counters.
+// stationary array, COLS requantizers, result serializer, the write-back
+// path and layer table that run whole networks on chip, and counters.
 //
 // Interface: byte-wide command stream s_cmd_* in, byte-wide response stream
 // m_rsp_* out, both valid/ready with AXI-Stream rules (a byte moves when
 // valid && ready; once valid is high, valid and data hold until accepted;
 // valid never depends combinationally on ready). The command set (IDENT,
-// LOAD_X, LOAD_W, LOAD_P, RUN, COUNTERS, CLEAR) and the data layout are
-// specified in docs/architecture.md. busy_o is high while a RUN executes;
-// error_o while the status word is non-zero.
+// LOAD_X, LOAD_W, LOAD_P, RUN, COUNTERS, CLEAR, LOAD_WA, LOAD_PA, NET_LOAD,
+// NET_RUN) and the data layout are specified in docs/architecture.md.
+// busy_o is high while a RUN or a network layer executes; error_o while the
+// status word is non-zero.
 //
 // One clock, synchronous active-high reset of control state only. The array,
 // the skew registers, the buffer read ports and the requantizer pipeline
@@ -55,7 +57,7 @@ module qa_core #(
     end
   endfunction
 
-  localparam integer VERSION = 1;
+  localparam integer VERSION = 2;
   localparam integer K_MAX = (XB_DEPTH < WB_DEPTH) ? XB_DEPTH : WB_DEPTH;
   localparam integer I_MIN = (ROWS > COLS) ? ROWS : COLS;  // min cycles between tiles
   localparam integer XA_W = (XB_DEPTH > 1) ? clog2(XB_DEPTH) : 1;
@@ -64,7 +66,7 @@ module qa_core #(
   localparam integer RI_W = (ROWS > 1) ? clog2(ROWS) : 1;
   localparam integer CI_W = (COLS > 1) ? clog2(COLS) : 1;
   localparam integer P_W = 37;  // bias (32) + shift (5)
-  localparam integer DESC_W = 16 + 8 + 8;  // column group, valid rows, valid cols
+  localparam integer DESC_W = 16 + 16 + 8 + 8;  // write-back base, column group, valid rows, valid cols
   // The drain delivers a tile's ROWS rows in ROWS consecutive cycles, and the
   // serializer needs COLS cycles per row: a row FIFO of 2*ROWS rows absorbs a
   // whole tile while the previous one is still being sent.
@@ -98,39 +100,66 @@ module qa_core #(
   localparam [7:0] OP_RUN = 8'h05;
   localparam [7:0] OP_COUNTERS = 8'h06;
   localparam [7:0] OP_CLEAR = 8'h07;
+  localparam [7:0] OP_LOAD_WA = 8'h08;
+  localparam [7:0] OP_LOAD_PA = 8'h09;
+  localparam [7:0] OP_NET_LOAD = 8'h0a;
+  localparam [7:0] OP_NET_RUN = 8'h0b;
+  localparam [7:0] OP_LAST = OP_NET_RUN;
 
   localparam integer ST_OPCODE = 0;
   localparam integer ST_LOAD_RANGE = 1;
   localparam integer ST_RUN_ARGS = 2;
   localparam integer ST_SHIFT = 3;
 
+  localparam integer NL_MAX = 16;  // layers in the network table
+  localparam integer ND_BYTES = 12;  // bytes per layer descriptor
+
   // parser states
-  localparam [2:0] P_OP = 3'd0;  // waiting for an opcode
-  localparam [2:0] P_ARG = 3'd1;  // collecting argument bytes
-  localparam [2:0] P_EXEC = 3'd2;  // waiting until the command may execute
-  localparam [2:0] P_LOAD = 3'd3;  // receiving a load payload
-  localparam [2:0] P_RESP = 3'd4;  // sending a response
-  localparam [2:0] P_CHECK = 3'd5;  // RUN: checking the buffer bounds
+  localparam [3:0] P_OP = 4'd0;  // waiting for an opcode
+  localparam [3:0] P_ARG = 4'd1;  // collecting argument bytes
+  localparam [3:0] P_EXEC = 4'd2;  // waiting until the command may execute
+  localparam [3:0] P_LOAD = 4'd3;  // receiving a load payload
+  localparam [3:0] P_RESP = 4'd4;  // sending a response
+  localparam [3:0] P_CHECK = 4'd5;  // RUN / layer: checking the buffer bounds
+  localparam [3:0] P_FETCH = 4'd6;  // NET_RUN: reading the next layer descriptor
 
   // =========================================================================
   // Parser
   // =========================================================================
-  reg [2:0] p_state_q;
+  reg [3:0] p_state_q;
   reg [7:0] op_q;
   reg [103:0] arg_q;  // up to 13 argument bytes, byte n at [8n +: 8]
   reg [3:0] arg_idx_q;
   reg [3:0] arg_len;
 
   // load payload bookkeeping
-  reg [15:0] ld_left_q;  // words (X/W) or groups (P) still to come
-  reg [15:0] ld_word_q;  // current word or group index
-  reg [6:0] ld_lane_q;  // byte lane (X/W) or column (P)
+  reg [15:0] ld_left_q;  // words (X/W), groups (P) or layers (NET) still to come
+  reg [15:0] ld_word_q;  // current word, group or layer index
+  reg [6:0] ld_lane_q;  // byte lane (X/W), column (P) or descriptor byte (NET)
   reg [2:0] ld_byte_q;  // byte within a column's 5 parameter bytes (P)
   reg [31:0] ld_bias_q;  // bias bytes collected so far (P)
 
-  // RUN bounds check
-  reg [15:0] mul_k_q;
-  reg [31:0] mul_rg_q, mul_cg_q, prod_x_q, prod_w_q;
+  // The run request checked in P_CHECK and started in P_EXEC: filled from a
+  // RUN command's arguments or from a layer descriptor of the network table.
+  reg rq_xbank_q;
+  reg [15:0] rq_wbase_q, rq_pbase_q, rq_rg_q, rq_cg_q, rq_k_q;
+  reg [7:0] rq_lrows_q, rq_lcols_q, rq_round_q, rq_lo_q, rq_hi_q;
+  reg rq_wb_q;  // write the results into the other X bank
+  wire [31:0] rq_n = {16'd0, rq_cg_q} * COLS - (COLS - {24'd0, rq_lcols_q});  // output columns
+
+  // bounds check: products by shift-add, one bit of rg and cg per cycle
+  reg mul_loaded_q;
+  reg [15:0] mul_rg_q, mul_cg_q;
+  reg [31:0] mul_k_q, mul_n_q, prod_x_q, prod_w_q, prod_n_q;
+
+  // network table and NET_RUN state
+  reg [4:0] net_n_q;  // layers in the table (0 = none loaded)
+  reg [4:0] net_l_q;  // layer being fetched / started
+  reg net_xbank_q;
+  reg [15:0] net_rg_q;
+  reg [7:0] net_lrows_q;
+  reg [4:0] nf_idx_q;  // descriptor byte being fetched (read data lags one cycle)
+  wire [7:0] nt_rd_data;
 
   // response buffer
   reg [159:0] rsp_buf_q;
@@ -142,7 +171,8 @@ module qa_core #(
 
   // engine state visible to the parser
   reg run_active_q;
-  reg run_xbank_q, run_wbank_q;
+  reg run_xbank_q, run_wb_q;
+  reg [16:0] run_wbase_q, run_wend_q, run_pbase_q, run_pend_q;
   wire rowq_empty;
   wire ser_idle;
 
@@ -154,6 +184,8 @@ module qa_core #(
   always @(*) begin
     case (op_q)
       OP_LOAD_X, OP_LOAD_W, OP_LOAD_P: arg_len = 4'd3;
+      OP_LOAD_WA, OP_LOAD_PA, OP_NET_RUN: arg_len = 4'd4;
+      OP_NET_LOAD: arg_len = 4'd1;
       OP_RUN: arg_len = 4'd13;
       default: arg_len = 4'd0;
     endcase
@@ -161,35 +193,43 @@ module qa_core #(
 
   // argument fields
   wire arg_bank = arg_q[0];
-  wire [15:0] arg_count = arg_q[23:8];
-  wire run_a_xbank = arg_q[0];
-  wire run_a_wbank = arg_q[8];
-  wire [15:0] run_a_rg = arg_q[31:16];
-  wire [15:0] run_a_cg = arg_q[47:32];
-  wire [15:0] run_a_k = arg_q[63:48];
-  wire [7:0] run_a_lrows = arg_q[71:64];
-  wire [7:0] run_a_lcols = arg_q[79:72];
-  wire [7:0] run_a_round = arg_q[87:80];
-  wire [7:0] run_a_lo = arg_q[95:88];
-  wire [7:0] run_a_hi = arg_q[103:96];
+  wire [15:0] arg_count3 = arg_q[23:8];  // count of a 3-byte load header
+  wire [15:0] arg_addr4 = arg_q[15:0];  // address of a 4-byte load header
+  wire [15:0] arg_count4 = arg_q[31:16];  // count of a 4-byte load header
+  wire is_load3 = (op_q == OP_LOAD_X) || (op_q == OP_LOAD_W) || (op_q == OP_LOAD_P);
+  wire is_wload = (op_q == OP_LOAD_W) || (op_q == OP_LOAD_WA);
+  wire is_pload = (op_q == OP_LOAD_P) || (op_q == OP_LOAD_PA);
+  wire [15:0] ld_count = is_load3 ? arg_count3 : (op_q == OP_NET_LOAD) ? {8'd0, arg_q[7:0]} :
+      arg_count4;
+  // first word (W) or group (P) of the load in the flat memories
+  wire [16:0] ld_base = (op_q == OP_LOAD_W) ? ({16'd0, arg_bank} << WA_W) :
+      (op_q == OP_LOAD_P) ? ({16'd0, arg_bank} << PA_W) : {1'b0, arg_addr4};
+  wire [16:0] ld_end = ld_base + {1'b0, ld_count};
 
   wire out_idle = !run_active_q && rowq_empty && ser_idle;
   reg exec_ok;
   always @(*) begin
     case (op_q)
       OP_IDENT, OP_COUNTERS, OP_CLEAR: exec_ok = out_idle;
-      OP_LOAD_X: exec_ok = !(run_active_q && (run_xbank_q == arg_bank));
-      OP_LOAD_W, OP_LOAD_P: exec_ok = !(run_active_q && (run_wbank_q == arg_bank));
-      OP_RUN: exec_ok = !run_active_q;
+      // one write port per X lane: no load while results are written back
+      OP_LOAD_X: exec_ok = !(run_active_q && (run_wb_q || (run_xbank_q == arg_bank)));
+      OP_LOAD_W, OP_LOAD_WA:
+      exec_ok = !(run_active_q && (ld_base < run_wend_q) && (ld_end > run_wbase_q));
+      OP_LOAD_P, OP_LOAD_PA:
+      exec_ok = !(run_active_q && (ld_base < run_pend_q) && (ld_end > run_pbase_q));
+      OP_RUN, OP_NET_RUN: exec_ok = !run_active_q;
       default: exec_ok = 1'b1;
     endcase
   end
 
-  wire run_args_ok = (run_a_k != 16'd0) && (run_a_rg != 16'd0) && (run_a_cg != 16'd0) &&
-      (prod_x_q <= XB_DEPTH) && (prod_w_q <= WB_DEPTH) && ({16'd0, run_a_cg} <= PG_MAX) &&
-      (run_a_lrows != 8'd0) && ({24'd0, run_a_lrows} <= ROWS) &&
-      (run_a_lcols != 8'd0) && ({24'd0, run_a_lcols} <= COLS) &&
-      (run_a_round <= 8'd3) && ($signed(run_a_lo) <= $signed(run_a_hi));
+  wire mul_done = mul_loaded_q && (mul_rg_q == 16'd0) && (mul_cg_q == 16'd0);
+  wire rq_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
+      (prod_x_q <= XB_DEPTH) && ({16'd0, rq_wbase_q} + prod_w_q <= 2 * WB_DEPTH) &&
+      ({16'd0, rq_pbase_q} + {16'd0, rq_cg_q} <= 2 * PG_MAX) &&
+      (rq_lrows_q != 8'd0) && ({24'd0, rq_lrows_q} <= ROWS) &&
+      (rq_lcols_q != 8'd0) && ({24'd0, rq_lcols_q} <= COLS) &&
+      (rq_round_q <= 8'd3) && ($signed(rq_lo_q) <= $signed(rq_hi_q)) &&
+      (!rq_wb_q || (prod_n_q <= XB_DEPTH));
 
   // IDENT response
   wire [159:0] ident_bytes = {
@@ -198,7 +238,7 @@ module qa_core #(
     PG_MAX[15:0],
     WB_DEPTH[15:0],
     XB_DEPTH[15:0],
-    8'd0,
+    NL_MAX[7:0],
     ACC_W[7:0],
     DATA_W[7:0],
     COLS[7:0],
@@ -208,22 +248,47 @@ module qa_core #(
     8'h51  // 'Q'
   };
 
-  // load write ports
-  wire ld_x_we = (p_state_q == P_LOAD) && (op_q == OP_LOAD_X) && cmd_fire &&
-                 ({16'd0, ld_word_q} < XB_DEPTH);
-  wire ld_w_we = (p_state_q == P_LOAD) && (op_q == OP_LOAD_W) && cmd_fire &&
-                 ({16'd0, ld_word_q} < WB_DEPTH);
-  wire ld_p_we = (p_state_q == P_LOAD) && (op_q == OP_LOAD_P) && cmd_fire &&
-                 (ld_byte_q == 3'd4) && ({16'd0, ld_word_q} < PG_MAX);
+  // load write ports (addresses in the flat memories; out of range dropped)
+  wire [16:0] ld_addr = ld_base + {1'b0, ld_word_q};
+  wire in_load = (p_state_q == P_LOAD) && cmd_fire;
+  wire ld_x_we = in_load && (op_q == OP_LOAD_X) && ({16'd0, ld_word_q} < XB_DEPTH);
+  wire ld_w_we = in_load && is_wload && ({15'd0, ld_addr} < 2 * WB_DEPTH);
+  wire ld_p_we = in_load && is_pload && (ld_byte_q == 3'd4) && ({15'd0, ld_addr} < 2 * PG_MAX);
+  wire ld_n_we = in_load && (op_q == OP_NET_LOAD) && ({16'd0, ld_word_q} < NL_MAX);
   wire [XA_W:0] ld_x_addr = {arg_bank, ld_word_q[XA_W-1:0]};
-  wire [WA_W:0] ld_w_addr = {arg_bank, ld_word_q[WA_W-1:0]};
-  wire [PA_W:0] ld_p_addr = {arg_bank, ld_word_q[PA_W-1:0]};
+  wire [WA_W:0] ld_w_addr = ld_addr[WA_W:0];
+  wire [PA_W:0] ld_p_addr = ld_addr[PA_W:0];
   wire [4:0] ld_shift = (cmd_byte > 8'd31) ? 5'd31 : cmd_byte[4:0];
   wire [P_W-1:0] ld_p_data = {ld_shift, ld_bias_q};
-  wire [6:0] ld_lanes = (op_q == OP_LOAD_X) ? ROWS[6:0] : COLS[6:0];
+  wire [6:0] ld_lanes = (op_q == OP_LOAD_X) ? ROWS[6:0] :
+      (op_q == OP_NET_LOAD) ? ND_BYTES[6:0] : COLS[6:0];
+  wire ld_last_lane = is_pload ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1) :
+      (ld_lane_q == ld_lanes - 7'd1);
+  wire ld_range_bad = (op_q == OP_LOAD_X) ? ({16'd0, ld_count} > XB_DEPTH) :
+      is_wload ? ({15'd0, ld_end} > 2 * WB_DEPTH) :
+      is_pload ? ({15'd0, ld_end} > 2 * PG_MAX) : ({16'd0, ld_count} > NL_MAX);
+
+  // network table: NL_MAX descriptors of ND_BYTES, 16-byte stride
+  wire [8:0] nt_wr_addr = {ld_word_q[4:0], ld_lane_q[3:0]};
+  wire [8:0] nt_rd_addr = {net_l_q, nf_idx_q[3:0]};
+  qa_ram #(
+      .WIDTH (8),
+      .DEPTH (512),
+      .ADDR_W(9)
+  ) u_net_table (
+      .clk_i    (clk_i),
+      .wr_en_i  (ld_n_we),
+      .wr_addr_i(nt_wr_addr),
+      .wr_data_i(cmd_byte),
+      .rd_en_i  (1'b1),
+      .rd_addr_i(nt_rd_addr),
+      .rd_data_o(nt_rd_data)
+  );
 
   // engine start request
-  reg run_start;
+  wire run_start = (p_state_q == P_EXEC) && (op_q == OP_RUN || op_q == OP_NET_RUN) && exec_ok &&
+      rq_ok;
+  wire net_more = (net_l_q + 5'd1 < net_n_q);
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -232,25 +297,33 @@ module qa_core #(
       status_q  <= 4'd0;
       rsp_idx_q <= 5'd0;
       op_q      <= OP_NOP;
+      net_n_q   <= 5'd0;
     end else begin
       case (p_state_q)
         P_OP: begin
           if (cmd_fire) begin
             op_q <= cmd_byte;
             arg_idx_q <= 4'd0;
-            if (cmd_byte > OP_CLEAR) status_q[ST_OPCODE] <= 1'b1;
-            else if (cmd_byte == OP_LOAD_X || cmd_byte == OP_LOAD_W ||
-                     cmd_byte == OP_LOAD_P || cmd_byte == OP_RUN)
-              p_state_q <= P_ARG;
-            else if (cmd_byte != OP_NOP) p_state_q <= P_EXEC;
+            if (cmd_byte > OP_LAST) status_q[ST_OPCODE] <= 1'b1;
+            else if (cmd_byte == OP_IDENT || cmd_byte == OP_COUNTERS || cmd_byte == OP_CLEAR)
+              p_state_q <= P_EXEC;
+            else if (cmd_byte != OP_NOP) p_state_q <= P_ARG;
           end
         end
         P_ARG: begin
           if (cmd_fire) begin
             arg_q[arg_idx_q*8+:8] <= cmd_byte;
             arg_idx_q <= arg_idx_q + 4'd1;
-            if (arg_idx_q == arg_len - 4'd1) p_state_q <= (op_q == OP_RUN) ? P_CHECK : P_EXEC;
+            if (arg_idx_q == arg_len - 4'd1)
+              p_state_q <= (op_q == OP_RUN) ? P_CHECK : (op_q == OP_NET_RUN) ? P_FETCH : P_EXEC;
           end
+        end
+        P_FETCH: begin
+          // descriptor bytes 0..11 arrive one cycle after their address
+          if (net_n_q == 5'd0) begin
+            status_q[ST_RUN_ARGS] <= 1'b1;
+            p_state_q <= P_OP;
+          end else if (nf_idx_q == ND_BYTES[4:0]) p_state_q <= P_CHECK;
         end
         P_CHECK: begin
           if (mul_done) p_state_q <= P_EXEC;
@@ -274,31 +347,30 @@ module qa_core #(
                 status_q  <= 4'd0;
                 p_state_q <= P_OP;
               end
-              OP_LOAD_X, OP_LOAD_W, OP_LOAD_P: begin
-                p_state_q <= (arg_count == 16'd0) ? P_OP : P_LOAD;
-                if (op_q == OP_LOAD_X && {16'd0, arg_count} > XB_DEPTH)
-                  status_q[ST_LOAD_RANGE] <= 1'b1;
-                if (op_q == OP_LOAD_W && {16'd0, arg_count} > WB_DEPTH)
-                  status_q[ST_LOAD_RANGE] <= 1'b1;
-                if (op_q == OP_LOAD_P && {16'd0, arg_count} > PG_MAX)
-                  status_q[ST_LOAD_RANGE] <= 1'b1;
-              end
               OP_RUN: begin
-                if (!run_args_ok) status_q[ST_RUN_ARGS] <= 1'b1;
+                if (!rq_ok) status_q[ST_RUN_ARGS] <= 1'b1;
                 p_state_q <= P_OP;
               end
-              default: p_state_q <= P_OP;
+              OP_NET_RUN: begin
+                if (!rq_ok) begin
+                  status_q[ST_RUN_ARGS] <= 1'b1;
+                  p_state_q <= P_OP;
+                end else begin
+                  p_state_q <= net_more ? P_FETCH : P_OP;
+                end
+              end
+              default: begin  // the loads
+                if (ld_range_bad) status_q[ST_LOAD_RANGE] <= 1'b1;
+                if (op_q == OP_NET_LOAD) net_n_q <= ld_range_bad ? 5'd0 : ld_count[4:0];
+                p_state_q <= (ld_count == 16'd0) ? P_OP : P_LOAD;
+              end
             endcase
           end
         end
         P_LOAD: begin
           if (cmd_fire) begin
-            if (op_q == OP_LOAD_P && ld_byte_q == 3'd4 && cmd_byte > 8'd31)
-              status_q[ST_SHIFT] <= 1'b1;
-            if (ld_left_q == 16'd1 &&
-                ((op_q == OP_LOAD_P) ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1)
-                                     : (ld_lane_q == ld_lanes - 7'd1)))
-              p_state_q <= P_OP;
+            if (is_pload && ld_byte_q == 3'd4 && cmd_byte > 8'd31) status_q[ST_SHIFT] <= 1'b1;
+            if (ld_left_q == 16'd1 && ld_last_lane) p_state_q <= P_OP;
           end
         end
         P_RESP: begin
@@ -315,27 +387,17 @@ module qa_core #(
   // load counters (data path, not reset: initialised when a load starts)
   always @(posedge clk_i) begin
     if (p_state_q == P_EXEC) begin
-      ld_left_q <= arg_count;
+      ld_left_q <= ld_count;
       ld_word_q <= 16'd0;
       ld_lane_q <= 7'd0;
       ld_byte_q <= 3'd0;
-    end else if (p_state_q == P_LOAD && cmd_fire) begin
-      if (op_q == OP_LOAD_P) begin
-        if (ld_byte_q != 3'd4) begin
-          ld_bias_q[ld_byte_q*8+:8] <= cmd_byte;
-          ld_byte_q <= ld_byte_q + 3'd1;
-        end else begin
-          ld_byte_q <= 3'd0;
-          if (ld_lane_q == COLS[6:0] - 7'd1) begin
-            ld_lane_q <= 7'd0;
-            ld_word_q <= ld_word_q + 16'd1;
-            ld_left_q <= ld_left_q - 16'd1;
-          end else begin
-            ld_lane_q <= ld_lane_q + 7'd1;
-          end
-        end
+    end else if (in_load) begin
+      if (is_pload && ld_byte_q != 3'd4) begin
+        ld_bias_q[ld_byte_q*8+:8] <= cmd_byte;
+        ld_byte_q <= ld_byte_q + 3'd1;
       end else begin
-        if (ld_lane_q == ld_lanes - 7'd1) begin
+        ld_byte_q <= 3'd0;
+        if (ld_last_lane) begin
           ld_lane_q <= 7'd0;
           ld_word_q <= ld_word_q + 16'd1;
           ld_left_q <= ld_left_q - 16'd1;
@@ -346,39 +408,92 @@ module qa_core #(
     end
   end
 
-  // RUN bounds multiplier: prod_x = rg * k and prod_w = cg * k by shift-add,
-  // one bit of k per cycle (at most 16 cycles per RUN)
-  reg mul_loaded_q;
-  wire mul_done = mul_loaded_q && (mul_k_q == 16'd0);
+  // run request: from RUN arguments, or from a layer descriptor
+  //   descriptor: wbase (2), pbase (2), cg (2), k (2), last_cols, round, lo, hi
+  always @(posedge clk_i) begin
+    if (p_state_q == P_ARG && cmd_fire && arg_idx_q == arg_len - 4'd1) begin
+      if (op_q == OP_RUN) begin
+        // RUN: xbank, wbank, rg (2), cg (2), k (2), last_rows, last_cols, round, lo, hi
+        rq_xbank_q <= arg_q[0];
+        rq_wbase_q <= {15'd0, arg_q[8]} << WA_W;
+        rq_pbase_q <= {15'd0, arg_q[8]} << PA_W;
+        rq_rg_q    <= arg_q[31:16];
+        rq_cg_q    <= arg_q[47:32];
+        rq_k_q     <= arg_q[63:48];
+        rq_lrows_q <= arg_q[71:64];
+        rq_lcols_q <= arg_q[79:72];
+        rq_round_q <= arg_q[87:80];
+        rq_lo_q    <= arg_q[95:88];
+        rq_hi_q    <= cmd_byte;
+        rq_wb_q    <= 1'b0;
+      end else if (op_q == OP_NET_RUN) begin
+        // NET_RUN: xbank, rg (2), last_rows
+        net_xbank_q <= arg_q[0];
+        net_rg_q    <= arg_q[23:8];
+        net_lrows_q <= cmd_byte;
+        net_l_q     <= 5'd0;
+      end
+    end else if (p_state_q == P_EXEC && op_q == OP_NET_RUN && exec_ok && rq_ok) begin
+      net_l_q <= net_l_q + 5'd1;
+    end
+    if (p_state_q == P_FETCH) begin
+      nf_idx_q <= nf_idx_q + 5'd1;
+      rq_xbank_q <= net_xbank_q ^ net_l_q[0];
+      rq_rg_q <= net_rg_q;
+      rq_lrows_q <= net_lrows_q;
+      rq_wb_q <= net_more;
+      case (nf_idx_q)
+        5'd1: rq_wbase_q[7:0] <= nt_rd_data;
+        5'd2: rq_wbase_q[15:8] <= nt_rd_data;
+        5'd3: rq_pbase_q[7:0] <= nt_rd_data;
+        5'd4: rq_pbase_q[15:8] <= nt_rd_data;
+        5'd5: rq_cg_q[7:0] <= nt_rd_data;
+        5'd6: rq_cg_q[15:8] <= nt_rd_data;
+        5'd7: rq_k_q[7:0] <= nt_rd_data;
+        5'd8: rq_k_q[15:8] <= nt_rd_data;
+        5'd9: rq_lcols_q <= nt_rd_data;
+        5'd10: rq_round_q <= nt_rd_data;
+        5'd11: rq_lo_q <= nt_rd_data;
+        5'd12: rq_hi_q <= nt_rd_data;
+        default: ;
+      endcase
+    end else begin
+      nf_idx_q <= 5'd0;
+    end
+  end
+
   always @(posedge clk_i) begin
     if (p_state_q != P_CHECK) begin
       mul_loaded_q <= 1'b0;
       prod_x_q <= 32'd0;
       prod_w_q <= 32'd0;
+      prod_n_q <= 32'd0;
     end else if (!mul_loaded_q) begin
       mul_loaded_q <= 1'b1;
-      mul_k_q <= run_a_k;
-      mul_rg_q <= {16'd0, run_a_rg};
-      mul_cg_q <= {16'd0, run_a_cg};
+      mul_rg_q <= rq_rg_q;
+      mul_cg_q <= rq_cg_q;
+      mul_k_q <= {16'd0, rq_k_q};
+      mul_n_q <= rq_n;
     end else if (!mul_done) begin
-      if (mul_k_q[0]) begin
-        prod_x_q <= prod_x_q + mul_rg_q;
-        prod_w_q <= prod_w_q + mul_cg_q;
+      if (mul_rg_q[0]) begin
+        prod_x_q <= prod_x_q + mul_k_q;
+        prod_n_q <= prod_n_q + mul_n_q;
       end
-      mul_k_q <= mul_k_q >> 1;
-      mul_rg_q <= mul_rg_q << 1;
-      mul_cg_q <= mul_cg_q << 1;
+      if (mul_cg_q[0]) prod_w_q <= prod_w_q + mul_k_q;
+      mul_rg_q <= mul_rg_q >> 1;
+      mul_cg_q <= mul_cg_q >> 1;
+      mul_k_q <= mul_k_q << 1;
+      mul_n_q <= mul_n_q << 1;
     end
-  end
-
-  always @(*) begin
-    run_start = (p_state_q == P_EXEC) && (op_q == OP_RUN) && exec_ok && run_args_ok;
   end
 
   // =========================================================================
   // Buffers
   // =========================================================================
   wire en;  // global enable of the compute pipeline
+  wire [ROWS-1:0] wb_we;  // write-back ports of the X lanes (see below)
+  wire [ROWS*(XA_W+1)-1:0] wb_addr;
+  wire [ROWS*DATA_W-1:0] wb_data;
   wire [XA_W:0] x_rd_addr;
   wire [WA_W:0] w_rd_addr;
   wire [ROWS*DATA_W-1:0] x_rd_data;
@@ -393,9 +508,9 @@ module qa_core #(
           .ADDR_W(XA_W + 1)
       ) u_ram (
           .clk_i    (clk_i),
-          .wr_en_i  (ld_x_we && (ld_lane_q == gi)),
-          .wr_addr_i(ld_x_addr),
-          .wr_data_i(cmd_byte),
+          .wr_en_i  (wb_we[gi] || (ld_x_we && (ld_lane_q == gi))),
+          .wr_addr_i(wb_we[gi] ? wb_addr[gi*(XA_W+1)+:XA_W+1] : ld_x_addr),
+          .wr_data_i(wb_we[gi] ? wb_data[gi*DATA_W+:DATA_W] : cmd_byte),
           .rd_en_i  (en),
           .rd_addr_i(x_rd_addr),
           .rd_data_o(x_rd_data[gi*DATA_W+:DATA_W])
@@ -421,7 +536,7 @@ module qa_core #(
   // =========================================================================
   // Sequencer: walks the tiles of a RUN and issues one beat per enabled cycle
   // =========================================================================
-  reg [15:0] run_rg_q, run_cg_q, run_k_q;
+  reg [15:0] run_rg_q, run_cg_q, run_k_q, run_n_q;
   reg [7:0] run_lrows_q, run_lcols_q;
   reg [1:0] run_round_q;
   reg [7:0] run_lo_q, run_hi_q;
@@ -429,11 +544,13 @@ module qa_core #(
   reg issuing_q;  // beats of this RUN remain to be issued
   reg [15:0] ri_q, ci_q, kk_q;  // row group, column group, beat
   reg [15:0] xbase_q, wbase_q;  // ri*k and ci*k
+  reg [15:0] obase_q, ocol_q;  // ri*n and ci*COLS: where a tile's results go (write-back)
   reg [7:0] pad_q;  // bubbles still to insert after a short tile
 
   wire desc_full;
   wire desc_empty;
   wire drain_busy;
+  wire wb_busy;
 
   wire last_ri = (ri_q == run_rg_q - 16'd1);
   wire last_ci = (ci_q == run_cg_q - 16'd1);
@@ -446,12 +563,13 @@ module qa_core #(
   // a tile starts only when its descriptor will find room
   wire beat_go = issuing_q && (pad_q == 8'd0) && !(beat_first && desc_full);
   wire [15:0] x_word = xbase_q + kk_q;
-  wire [15:0] w_word = wbase_q + kk_q;
+  wire [16:0] w_word = run_wbase_q + {1'b0, wbase_q} + {1'b0, kk_q};
   assign x_rd_addr = {run_xbank_q, x_word[XA_W-1:0]};
-  assign w_rd_addr = {run_wbank_q, w_word[WA_W-1:0]};
+  assign w_rd_addr = w_word[WA_W:0];
 
   wire desc_push = en && beat_go && beat_last;
-  wire [DESC_W-1:0] desc_in = {ci_q, tile_rows, tile_cols};
+  wire [15:0] tile_obase = obase_q + ocol_q;
+  wire [DESC_W-1:0] desc_in = {tile_obase, ci_q, tile_rows, tile_cols};
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -470,27 +588,35 @@ module qa_core #(
           if (last_ri && last_ci) issuing_q <= 1'b0;
         end
       end
-      if (run_active_q && !issuing_q && desc_empty && !drain_busy) run_active_q <= 1'b0;
+      if (run_active_q && !issuing_q && desc_empty && !drain_busy && !wb_busy)
+        run_active_q <= 1'b0;
     end
   end
 
   always @(posedge clk_i) begin
     if (run_start) begin
-      run_xbank_q <= run_a_xbank;
-      run_wbank_q <= run_a_wbank;
-      run_rg_q    <= run_a_rg;
-      run_cg_q    <= run_a_cg;
-      run_k_q     <= run_a_k;
-      run_lrows_q <= run_a_lrows;
-      run_lcols_q <= run_a_lcols;
-      run_round_q <= run_a_round[1:0];
-      run_lo_q    <= run_a_lo;
-      run_hi_q    <= run_a_hi;
+      run_xbank_q <= rq_xbank_q;
+      run_wb_q    <= rq_wb_q;
+      run_wbase_q <= {1'b0, rq_wbase_q};
+      run_wend_q  <= {1'b0, rq_wbase_q} + prod_w_q[16:0];
+      run_pbase_q <= {1'b0, rq_pbase_q};
+      run_pend_q  <= {1'b0, rq_pbase_q} + {1'b0, rq_cg_q};
+      run_rg_q    <= rq_rg_q;
+      run_cg_q    <= rq_cg_q;
+      run_k_q     <= rq_k_q;
+      run_n_q     <= rq_n[15:0];
+      run_lrows_q <= rq_lrows_q;
+      run_lcols_q <= rq_lcols_q;
+      run_round_q <= rq_round_q[1:0];
+      run_lo_q    <= rq_lo_q;
+      run_hi_q    <= rq_hi_q;
       ri_q        <= 16'd0;
       ci_q        <= 16'd0;
       kk_q        <= 16'd0;
       xbase_q     <= 16'd0;
       wbase_q     <= 16'd0;
+      obase_q     <= 16'd0;
+      ocol_q      <= 16'd0;
     end else if (en && beat_go) begin
       if (!beat_last) begin
         kk_q <= kk_q + 16'd1;
@@ -499,11 +625,14 @@ module qa_core #(
         if (last_ci) begin
           ci_q    <= 16'd0;
           wbase_q <= 16'd0;
+          ocol_q  <= 16'd0;
           ri_q    <= ri_q + 16'd1;
           xbase_q <= xbase_q + run_k_q;
+          obase_q <= obase_q + run_n_q;
         end else begin
           ci_q    <= ci_q + 16'd1;
           wbase_q <= wbase_q + run_k_q;
+          ocol_q  <= ocol_q + COLS[15:0];
         end
       end
     end
@@ -642,7 +771,8 @@ module qa_core #(
   assign desc_full  = !desc_in_ready;
   assign desc_empty = !desc_valid;
 
-  wire [15:0] head_cg = desc_head[DESC_W-1-:16];
+  wire [15:0] head_obase = desc_head[DESC_W-1-:16];
+  wire [15:0] head_cg = desc_head[31:16];
   wire [7:0] head_rows = desc_head[15:8];
   wire [7:0] head_cols = desc_head[7:0];
 
@@ -659,19 +789,24 @@ module qa_core #(
   reg d0_valid_q;
   reg [COLS*ACC_W-1:0] d0_acc_q;
   reg [7:0] d0_cols_q;
+  reg [RI_W-1:0] d0_row_q;
+  reg [15:0] d0_obase_q;
   always @(posedge clk_i) begin
     if (rst_i) d0_valid_q <= 1'b0;
     else if (en) d0_valid_q <= (|row_done) && ({{(8 - RI_W) {1'b0}}, done_idx} < head_rows);
   end
   always @(posedge clk_i) begin
     if (en) begin
-      d0_acc_q  <= res[done_idx*COLS*ACC_W+:COLS*ACC_W];
-      d0_cols_q <= head_cols;
+      d0_acc_q   <= res[done_idx*COLS*ACC_W+:COLS*ACC_W];
+      d0_cols_q  <= head_cols;
+      d0_row_q   <= done_idx;
+      d0_obase_q <= head_obase;
     end
   end
 
   wire [COLS*P_W-1:0] prm;
-  wire [PA_W:0] p_rd_addr = {run_wbank_q, head_cg[PA_W-1:0]};
+  wire [16:0] p_group = run_pbase_q + {1'b0, head_cg};
+  wire [PA_W:0] p_rd_addr = p_group[PA_W:0];
   generate
     for (gj = 0; gj < COLS; gj = gj + 1) begin : g_pbuf
       qa_ram #(
@@ -720,8 +855,11 @@ module qa_core #(
     end
   endgenerate
 
-  // valid column count travels beside the requantizer (2 stages)
+  // valid column count, row and write-back base travel beside the
+  // requantizer (2 stages)
   reg [7:0] d1_cols_q, d2_cols_q;
+  reg [RI_W-1:0] d1_row_q, d2_row_q;
+  reg [15:0] d1_obase_q, d2_obase_q;
   reg d1_valid_q;  // mirrors the requantizers' first stage, for drain_busy
   always @(posedge clk_i) begin
     if (rst_i) d1_valid_q <= 1'b0;
@@ -729,8 +867,12 @@ module qa_core #(
   end
   always @(posedge clk_i) begin
     if (en) begin
-      d1_cols_q <= d0_cols_q;
-      d2_cols_q <= d1_cols_q;
+      d1_cols_q  <= d0_cols_q;
+      d2_cols_q  <= d1_cols_q;
+      d1_row_q   <= d0_row_q;
+      d2_row_q   <= d1_row_q;
+      d1_obase_q <= d0_obase_q;
+      d2_obase_q <= d1_obase_q;
     end
   end
 
@@ -752,7 +894,7 @@ module qa_core #(
       .clk_i    (clk_i),
       .rst_i    (rst_i),
       .s_data_i ({d2_cols_q, rq_y}),
-      .s_valid_i(rq_valid[0]),
+      .s_valid_i(rq_valid[0] && !run_wb_q),
       .s_ready_o(rowq_in_ready),
       .m_data_o (rowq_head),
       .m_valid_o(rowq_valid),
@@ -760,6 +902,52 @@ module qa_core #(
       .count_o  (rowq_count)
   );
   assign rowq_empty = !rowq_valid;
+
+  // =========================================================================
+  // Write-back (RUN of a network layer that is not the last): row i of a
+  // tile goes to lane i of the other X bank, its valid bytes at consecutive
+  // words obase + j, where obase = r*N + c*COLS is the next layer's X layout
+  // (N = this layer's output columns = the next layer's K). The first byte is
+  // written in the cycle the row arrives and one more per cycle after it, so
+  // a lane is free again after COLS cycles - before the same row of the next
+  // tile can arrive (tiles are at least I_MIN >= COLS enabled cycles apart).
+  // =========================================================================
+  wire [ROWS-1:0] wb_lane_busy;
+  wire wb_row = rq_valid[0] && run_wb_q && en;
+
+  generate
+    for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_wb
+      reg [COLS*DATA_W-1:0] data_q;
+      reg [15:0] addr_q;
+      reg [7:0] left_q;
+      wire take = wb_row && (d2_row_q == gi);
+      always @(posedge clk_i) begin
+        if (rst_i) begin
+          left_q <= 8'd0;
+        end else if (take) begin
+          left_q <= d2_cols_q - 8'd1;
+        end else if (left_q != 8'd0) begin
+          left_q <= left_q - 8'd1;
+        end
+      end
+      always @(posedge clk_i) begin
+        if (take) begin
+          data_q <= rq_y >> DATA_W;
+          addr_q <= d2_obase_q + 16'd1;
+        end else if (left_q != 8'd0) begin
+          data_q <= data_q >> DATA_W;
+          addr_q <= addr_q + 16'd1;
+        end
+      end
+      wire [15:0] a = take ? d2_obase_q : addr_q;
+      assign wb_we[gi] = take || (left_q != 8'd0);
+      assign wb_addr[gi*(XA_W+1)+:XA_W+1] = {~run_xbank_q, a[XA_W-1:0]};
+      assign wb_data[gi*DATA_W+:DATA_W] = take ? rq_y[DATA_W-1:0] : data_q[DATA_W-1:0];
+      assign wb_lane_busy[gi] = (left_q != 8'd0);
+      wire unused_a = &{1'b0, a[15:XA_W]};
+    end
+  endgenerate
+  assign wb_busy = |wb_lane_busy;
 
   // saturated outputs of the row entering the FIFO (valid columns only)
   reg [7:0] row_sat;
@@ -814,8 +1002,8 @@ module qa_core #(
   assign error_o = |status_q;
 
   // unused bits: kept for clarity of the field layout
-  wire unused_ok = &{1'b0, desc_count, rowq_count, arg_q[7:1], arg_q[15:9], run_a_round[7:2],
-                     x_word[15:XA_W], w_word[15:WA_W], head_cg[15:PA_W], rq_valid};
+  wire unused_ok = &{1'b0, desc_count, rowq_count, arg_q, x_word, w_word, p_group, rq_valid,
+                     rq_round_q, rq_n, prod_x_q, prod_w_q, ld_addr};
 
 endmodule
 

@@ -95,6 +95,37 @@ int8_t qa_ref_requant(int64_t t, unsigned s, qa_round mode, int lo, int hi,
  */
 int qa_ref_gemm(const qa_gemm_desc *d, int8_t *y, uint64_t *saturated);
 
+/* ---- networks ------------------------------------------------------------- */
+
+/*
+ * A network is a chain of GEMM layers: layer l computes
+ * Y_l = clamp(round_shift(Y_{l-1} . W_l + bias_l, shift_l), lo_l, hi_l)
+ * with Y_{-1} = the int8 input, so layer l+1's k equals layer l's n. All
+ * layers share one rounding mode. ReLU is lo = 0.
+ */
+typedef struct qa_layer {
+	size_t k, n;
+	const int8_t *w;       /* k x n, row-major */
+	const int32_t *bias;   /* n entries or NULL */
+	const uint8_t *shift;  /* n entries, 0..31 */
+	int lo, hi;
+} qa_layer;
+
+typedef struct qa_net {
+	unsigned nlayers;
+	const qa_layer *layers;
+	qa_round round;
+} qa_net;
+
+/* Check a network (shapes chain, pointers, shift and clamp ranges). */
+int qa_net_validate(const qa_net *net);
+
+/* Golden model of a network on m input rows: x is m x layers[0].k, y
+ * receives m x layers[nlayers-1].n. *saturated (may be NULL) counts the
+ * clamped outputs of every layer. Built on qa_ref_gemm. */
+int qa_ref_net(const qa_net *net, size_t m, const int8_t *x, int8_t *y,
+	       uint64_t *saturated);
+
 /* ---- devices ------------------------------------------------------------ */
 
 typedef struct qa_dev qa_dev;
@@ -129,6 +160,7 @@ typedef struct qa_info {
 	unsigned wb_depth;    /* W buffer words per bank (a word = cols bytes) */
 	unsigned pg_max;      /* column groups of bias/shift per bank */
 	unsigned k_max;       /* largest K of one GEMM */
+	unsigned nl_max;      /* layers a resident network may have */
 	uint32_t clock_hz;    /* core clock the design was built for */
 } qa_info;
 
@@ -161,6 +193,23 @@ int qa_dev_info(qa_dev *dev, qa_info *info);
 
 /* Run one GEMM on the device; y receives M*N values. st may be NULL. */
 int qa_dev_gemm(qa_dev *dev, const qa_gemm_desc *d, int8_t *y, qa_stats *st);
+
+/*
+ * Make a network resident on the device: all weights, biases, shifts and
+ * the layer table go into on-chip memory once. Fails with QA_ERR_RANGE and
+ * a message saying what is needed and what the device has when it does
+ * not fit. Replaces any network loaded before; a later qa_dev_gemm may
+ * overwrite its weights (load it again then).
+ */
+int qa_dev_net_load(qa_dev *dev, const qa_net *net);
+
+/*
+ * Run the resident network on m input rows: x is m x k_in (int8), y
+ * receives m x n_out. Only the input and the output cross the link; the
+ * device runs the layers by itself and keeps the activations on chip.
+ */
+int qa_dev_net_run(qa_dev *dev, size_t m, const int8_t *x, int8_t *y,
+		   qa_stats *st);
 
 /* Names of the built simulator models, e.g. "4x4"; NULL-terminated. */
 const char *const *qa_sim_models(void);

@@ -20,16 +20,32 @@ enum {
 	OP_RUN = 0x05,
 	OP_COUNTERS = 0x06,
 	OP_CLEAR = 0x07,
+	OP_LOAD_WA = 0x08,
+	OP_LOAD_PA = 0x09,
+	OP_NET_LOAD = 0x0a,
+	OP_NET_RUN = 0x0b,
 };
 
-#define CORE_VERSION 1
+#define NET_DESC_BYTES 12
+
+#define CORE_VERSION 2
 #define IDENT_LEN 20
 #define COUNTERS_LEN 20
+
+/* the network made resident by qa_dev_net_load */
+typedef struct dev_net {
+	int loaded;
+	size_t k_in, n_out;
+	unsigned cg_out;   /* column groups of the last layer */
+	size_t rg_cap;     /* row groups per NET_RUN (all layers' X fit a bank) */
+	unsigned nlayers;
+} dev_net;
 
 struct qa_dev {
 	const qa_transport_ops *ops;
 	void *ctx;
 	qa_info info;
+	dev_net net;
 	int verbose;
 	uint64_t bytes_out, bytes_in;
 	char err[512];
@@ -137,6 +153,7 @@ static int parse_ident(qa_dev *d, const uint8_t *r)
 	i->cols = r[4];
 	i->data_w = r[5];
 	i->acc_w = r[6];
+	i->nl_max = r[7];
 	i->xb_depth = get16(r + 8);
 	i->wb_depth = get16(r + 10);
 	i->pg_max = get16(r + 12);
@@ -154,6 +171,7 @@ static int parse_ident(qa_dev *d, const uint8_t *r)
 	if (i->rows < 1 || i->rows > 64 || i->cols < 1 || i->cols > 64 ||
 	    i->data_w != 8 || i->xb_depth == 0 || i->wb_depth == 0 ||
 	    i->pg_max == 0 || i->k_max == 0 || i->k_max != kmin ||
+	    i->nl_max == 0 ||
 	    i->acc_w < need_acc || i->acc_w > 64)
 		return dev_fail(d, QA_ERR_DEVICE,
 				"device reported an impossible configuration: "
@@ -306,35 +324,48 @@ static int emit_load_x(buf *b, const gemm_plan *p, const run_desc *r,
 	return QA_OK;
 }
 
+/* the W words of column groups [cg0, cg0+cgn) of a K x N matrix */
+static void put_w_words(buf *b, const qa_gemm_desc *g, unsigned C, size_t cg0,
+			size_t cgn)
+{
+	for (size_t cg = cg0; cg < cg0 + cgn; cg++)
+		for (size_t kk = 0; kk < g->k; kk++)
+			for (unsigned j = 0; j < C; j++) {
+				size_t col = cg * C + j;
+				put8(b, col < g->n ?
+						(uint8_t)g->w[kk * g->n + col] :
+						0);
+			}
+}
+
+/* the bias/shift groups [cg0, cg0+cgn) of a GEMM's columns */
+static void put_p_groups(buf *b, const qa_gemm_desc *g, unsigned C,
+			 size_t cg0, size_t cgn)
+{
+	for (size_t cg = cg0; cg < cg0 + cgn; cg++)
+		for (unsigned j = 0; j < C; j++) {
+			size_t col = cg * C + j;
+			int32_t bias = (col < g->n && g->bias) ? g->bias[col] : 0;
+			put32(b, (uint32_t)bias);
+			put8(b, col < g->n ? g->shift[col] : 0);
+		}
+}
+
 static int emit_load_w(buf *b, const gemm_plan *p, const run_desc *r,
 		       unsigned bank)
 {
-	const qa_gemm_desc *g = p->g;
-	size_t words = r->cgn * g->k;
+	size_t words = r->cgn * p->g->k;
 	int rc = buf_reserve(b, 4 + words * p->C + 4 + r->cgn * p->C * 5);
 	if (rc)
 		return rc;
 	put8(b, OP_LOAD_W);
 	put8(b, bank);
 	put16(b, (unsigned)words);
-	for (size_t cg = r->cg0; cg < r->cg0 + r->cgn; cg++)
-		for (size_t kk = 0; kk < g->k; kk++)
-			for (unsigned j = 0; j < p->C; j++) {
-				size_t col = cg * p->C + j;
-				put8(b, col < g->n ?
-						(uint8_t)g->w[kk * g->n + col] :
-						0);
-			}
+	put_w_words(b, p->g, p->C, r->cg0, r->cgn);
 	put8(b, OP_LOAD_P);
 	put8(b, bank);
 	put16(b, (unsigned)r->cgn);
-	for (size_t cg = r->cg0; cg < r->cg0 + r->cgn; cg++)
-		for (unsigned j = 0; j < p->C; j++) {
-			size_t col = cg * p->C + j;
-			int32_t bias = (col < g->n && g->bias) ? g->bias[col] : 0;
-			put32(b, (uint32_t)bias);
-			put8(b, col < g->n ? g->shift[col] : 0);
-		}
+	put_p_groups(b, p->g, p->C, r->cg0, r->cgn);
 	return QA_OK;
 }
 
@@ -407,6 +438,47 @@ static const char *status_text(uint32_t s)
 	return "unknown";
 }
 
+/* counters and byte totals at the start of a measured operation */
+typedef struct dev_mark {
+	uint64_t cycles, out, in;
+} dev_mark;
+
+static int dev_begin(qa_dev *d, dev_mark *mk)
+{
+	mk->cycles = d->ops->cycles ? d->ops->cycles(d->ctx) : 0;
+	mk->out = d->bytes_out;
+	mk->in = d->bytes_in;
+	return dev_query(d, OP_CLEAR, NULL, 0);
+}
+
+/* read the counters, turn a device status into an error, fill *st */
+static int dev_finish(qa_dev *d, const dev_mark *mk, unsigned runs,
+		      qa_stats *st)
+{
+	uint8_t cnt[COUNTERS_LEN];
+	int rc = dev_query(d, OP_COUNTERS, cnt, sizeof cnt);
+	if (rc)
+		return rc;
+	uint32_t status = get32(cnt + 16);
+	if (status)
+		return dev_fail(d, QA_ERR_DEVICE, "device status 0x%x (%s)",
+				(unsigned)status, status_text(status));
+	if (st) {
+		memset(st, 0, sizeof *st);
+		st->busy_cycles = get32(cnt + 0);
+		st->macs = get32(cnt + 4);
+		st->stall_cycles = get32(cnt + 8);
+		st->saturated = get32(cnt + 12);
+		st->cycles = d->ops->cycles ?
+				     d->ops->cycles(d->ctx) - mk->cycles :
+				     st->busy_cycles;
+		st->bytes_to_device = d->bytes_out - mk->out;
+		st->bytes_from_device = d->bytes_in - mk->in;
+		st->runs = runs;
+	}
+	return QA_OK;
+}
+
 int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 {
 	if (!d)
@@ -423,6 +495,8 @@ int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 				"K = %zu exceeds the device's k_max = %u", g->k,
 				in->k_max);
 
+	/* the GEMM's W and parameter loads overwrite a resident network */
+	d->net.loaded = 0;
 	gemm_plan p = { .g = g, .R = in->rows, .C = in->cols };
 	p.RG = (g->m + p.R - 1) / p.R;
 	p.CG = (g->n + p.C - 1) / p.C;
@@ -437,8 +511,7 @@ int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 
 	buf b = { 0 };
 	uint8_t *tmp = malloc(p.rg_cap * p.R * p.cg_cap * p.C);
-	uint64_t cyc0 = d->ops->cycles ? d->ops->cycles(d->ctx) : 0;
-	uint64_t out0 = d->bytes_out, in0 = d->bytes_in;
+	dev_mark mk;
 	unsigned runs = 0;
 	run_desc pending = { 0 };
 	int have_pending = 0;
@@ -449,7 +522,7 @@ int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 		goto out;
 	}
 
-	rc = dev_query(d, OP_CLEAR, NULL, 0);
+	rc = dev_begin(d, &mk);
 	if (rc)
 		goto out;
 	for (size_t cg0 = 0; cg0 < p.CG; cg0 += p.cg_cap) {
@@ -499,32 +572,217 @@ int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 			goto out;
 	}
 
-	uint8_t cnt[COUNTERS_LEN];
-	rc = dev_query(d, OP_COUNTERS, cnt, sizeof cnt);
-	if (rc)
-		goto out;
-	uint32_t status = get32(cnt + 16);
-	if (status) {
-		rc = dev_fail(d, QA_ERR_DEVICE, "device status 0x%x (%s)",
-			      (unsigned)status, status_text(status));
-		goto out;
-	}
-	if (st) {
-		memset(st, 0, sizeof *st);
-		st->busy_cycles = get32(cnt + 0);
-		st->macs = get32(cnt + 4);
-		st->stall_cycles = get32(cnt + 8);
-		st->saturated = get32(cnt + 12);
-		st->cycles = d->ops->cycles ? d->ops->cycles(d->ctx) - cyc0 :
-					      st->busy_cycles;
-		st->bytes_to_device = d->bytes_out - out0;
-		st->bytes_from_device = d->bytes_in - in0;
-		st->runs = runs;
-	}
-	rc = QA_OK;
+	rc = dev_finish(d, &mk, runs, st);
 	goto out;
 nomem:
 	rc = dev_fail(d, QA_ERR_NOMEM, "out of memory building commands");
+out:
+	free(b.p);
+	free(tmp);
+	return rc;
+}
+
+/* ---- resident networks --------------------------------------------------- */
+
+int qa_dev_net_load(qa_dev *d, const qa_net *net)
+{
+	if (!d)
+		return QA_ERR_INVALID;
+	d->err[0] = '\0';
+	d->net.loaded = 0;
+	int rc = qa_net_validate(net);
+	if (rc)
+		return dev_fail(d, rc, "invalid network description");
+	const qa_info *in = &d->info;
+	const unsigned C = in->cols;
+	size_t w_words = 0, p_groups = 0, rg_cap = in->xb_depth;
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		const qa_layer *L = &net->layers[l];
+		size_t cg = (L->n + C - 1) / C;
+		if (L->k > in->k_max)
+			return dev_fail(d, QA_ERR_RANGE,
+					"layer %u: K = %zu exceeds the device's "
+					"k_max = %u", l, L->k, in->k_max);
+		if (cg > 0xffff || L->k > 0xffff)
+			return dev_fail(d, QA_ERR_RANGE,
+					"layer %u: %zu x %zu is too large", l,
+					L->k, L->n);
+		w_words += cg * L->k;
+		p_groups += cg;
+		/* a batch's activations of every layer must fit one X bank */
+		size_t width = L->k > L->n || l + 1 == net->nlayers ? L->k :
+								      L->n;
+		if (in->xb_depth / width < rg_cap)
+			rg_cap = in->xb_depth / width;
+	}
+	size_t w_have = 2u * in->wb_depth, p_have = 2u * in->pg_max;
+	if (net->nlayers > in->nl_max || w_words > w_have ||
+	    p_groups > p_have || rg_cap == 0)
+		return dev_fail(d, QA_ERR_RANGE,
+				"the network does not fit the device: it needs "
+				"%u layers, %zu bytes of weight memory and "
+				"bias/shift for %zu columns; the device has %u "
+				"layers, %zu bytes and %zu columns",
+				net->nlayers, w_words * C, p_groups * C,
+				in->nl_max, w_have * C, p_have * C);
+
+	buf b = { 0 };
+	size_t wbase = 0, pbase = 0;
+	rc = buf_reserve(&b, 2 + net->nlayers * NET_DESC_BYTES);
+	if (rc)
+		goto nomem;
+	uint8_t *table = malloc(net->nlayers * NET_DESC_BYTES);
+	if (!table)
+		goto nomem;
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		const qa_layer *L = &net->layers[l];
+		static const int8_t probe[1];
+		qa_gemm_desc g = { .m = 1, .k = L->k, .n = L->n, .x = probe,
+				   .w = L->w, .bias = L->bias,
+				   .shift = L->shift };
+		size_t cg = (L->n + C - 1) / C;
+		size_t words = cg * L->k;
+		rc = buf_reserve(&b, 10 + words * C + cg * C * 5);
+		if (rc) {
+			free(table);
+			goto nomem;
+		}
+		put8(&b, OP_LOAD_WA);
+		put16(&b, (unsigned)wbase);
+		put16(&b, (unsigned)words);
+		put_w_words(&b, &g, C, 0, cg);
+		put8(&b, OP_LOAD_PA);
+		put16(&b, (unsigned)pbase);
+		put16(&b, (unsigned)cg);
+		put_p_groups(&b, &g, C, 0, cg);
+		/* descriptor: wbase, pbase, cg, k, last_cols, round, lo, hi */
+		uint8_t *t = table + l * NET_DESC_BYTES;
+		unsigned last_cols = (unsigned)(L->n - (cg - 1) * C);
+		t[0] = (uint8_t)wbase;
+		t[1] = (uint8_t)(wbase >> 8);
+		t[2] = (uint8_t)pbase;
+		t[3] = (uint8_t)(pbase >> 8);
+		t[4] = (uint8_t)cg;
+		t[5] = (uint8_t)(cg >> 8);
+		t[6] = (uint8_t)L->k;
+		t[7] = (uint8_t)(L->k >> 8);
+		t[8] = (uint8_t)last_cols;
+		t[9] = (uint8_t)net->round;
+		t[10] = (uint8_t)(int8_t)L->lo;
+		t[11] = (uint8_t)(int8_t)L->hi;
+		wbase += words;
+		pbase += cg;
+	}
+	rc = buf_reserve(&b, 2 + net->nlayers * NET_DESC_BYTES);
+	if (rc) {
+		free(table);
+		goto nomem;
+	}
+	put8(&b, OP_NET_LOAD);
+	put8(&b, net->nlayers);
+	memcpy(b.p + b.len, table, net->nlayers * NET_DESC_BYTES);
+	b.len += net->nlayers * NET_DESC_BYTES;
+	free(table);
+	rc = dev_write(d, &b);
+	free(b.p);
+	if (rc)
+		return rc;
+	/* a load past a memory's end shows in the status word */
+	dev_mark mk;
+	rc = dev_begin(d, &mk);
+	if (rc)
+		return rc;
+	rc = dev_finish(d, &mk, 0, NULL);
+	if (rc)
+		return rc;
+	d->net.loaded = 1;
+	d->net.nlayers = net->nlayers;
+	d->net.k_in = net->layers[0].k;
+	d->net.n_out = net->layers[net->nlayers - 1].n;
+	d->net.cg_out = (unsigned)((d->net.n_out + C - 1) / C);
+	d->net.rg_cap = rg_cap > 0xffff ? 0xffff : rg_cap;
+	if (d->verbose)
+		fprintf(stderr,
+			"qarray: network of %u layers resident: %zu weight "
+			"words, %zu column groups, %zu rows per batch\n",
+			net->nlayers, w_words, p_groups, d->net.rg_cap * in->rows);
+	return QA_OK;
+nomem:
+	free(b.p);
+	return dev_fail(d, QA_ERR_NOMEM, "out of memory building commands");
+}
+
+int qa_dev_net_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
+		   qa_stats *st)
+{
+	if (!d)
+		return QA_ERR_INVALID;
+	d->err[0] = '\0';
+	if (!d->net.loaded)
+		return dev_fail(d, QA_ERR_INVALID,
+				"no network is resident (qa_dev_net_load)");
+	if (!x || !y || m == 0)
+		return dev_fail(d, QA_ERR_INVALID, "no input or output");
+	const unsigned R = d->info.rows, C = d->info.cols;
+	/* the last layer's results come back as from a GEMM of n_out columns */
+	static const uint8_t zero_shift[1];
+	qa_gemm_desc gin = { .m = m, .k = d->net.k_in, .n = d->net.n_out,
+			     .x = x, .w = (const int8_t *)zero_shift,
+			     .shift = zero_shift };
+	gemm_plan p = { .g = &gin, .R = R, .C = C };
+	p.RG = (m + R - 1) / R;
+	p.CG = d->net.cg_out;
+	p.rg_cap = d->net.rg_cap;
+	p.cg_cap = p.CG;
+	buf b = { 0 };
+	uint8_t *tmp = malloc(p.rg_cap * R * p.CG * C);
+	run_desc pending = { 0 };
+	int have_pending = 0, rc;
+	unsigned runs = 0, xbank = 0;
+	dev_mark mk;
+	if (!tmp) {
+		rc = dev_fail(d, QA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = dev_begin(d, &mk);
+	if (rc)
+		goto out;
+	for (size_t rg0 = 0; rg0 < p.RG; rg0 += p.rg_cap) {
+		run_desc r = { .rg0 = rg0, .cg0 = 0, .cgn = p.CG };
+		r.rgn = p.RG - rg0 < p.rg_cap ? p.RG - rg0 : p.rg_cap;
+		b.len = 0;
+		rc = emit_load_x(&b, &p, &r, xbank);
+		if (!rc)
+			rc = buf_reserve(&b, 5);
+		if (rc) {
+			rc = dev_fail(d, QA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		put8(&b, OP_NET_RUN);
+		put8(&b, xbank);
+		put16(&b, (unsigned)r.rgn);
+		put8(&b, rows_in_group(&p, r.rg0 + r.rgn - 1));
+		rc = dev_write(d, &b);
+		if (rc)
+			goto out;
+		runs++;
+		/* the last layer reads bank xbank ^ ((n-1) & 1): load the next
+		 * batch into the other one while it runs */
+		xbank ^= ((d->net.nlayers - 1) & 1u) ^ 1u;
+		if (have_pending) {
+			rc = collect_run(d, &p, &pending, tmp, y);
+			if (rc)
+				goto out;
+		}
+		pending = r;
+		have_pending = 1;
+	}
+	if (have_pending) {
+		rc = collect_run(d, &p, &pending, tmp, y);
+		if (rc)
+			goto out;
+	}
+	rc = dev_finish(d, &mk, runs, st);
 out:
 	free(b.p);
 	free(tmp);

@@ -12,6 +12,7 @@
  * and the only conversions to a signed type are of values known to fit.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qarray.h"
@@ -212,4 +213,78 @@ int qa_ref_gemm(const qa_gemm_desc *d, int8_t *y, uint64_t *saturated)
 	if (saturated)
 		*saturated = nsat;
 	return QA_OK;
+}
+
+/* ---- networks: a chain of golden GEMMs ---------------------------------- */
+
+/* the GEMM descriptor of layer l applied to m rows of x */
+static qa_gemm_desc layer_desc(const qa_net *net, unsigned l, size_t m,
+			       const int8_t *x)
+{
+	const qa_layer *L = &net->layers[l];
+	qa_gemm_desc d = { .m = m, .k = L->k, .n = L->n, .x = x, .w = L->w,
+			   .bias = L->bias, .shift = L->shift,
+			   .round = net->round, .lo = L->lo, .hi = L->hi };
+	return d;
+}
+
+int qa_net_validate(const qa_net *net)
+{
+	if (!net || !net->layers || net->nlayers == 0)
+		return QA_ERR_INVALID;
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		/* a one-row GEMM checks the layer's own fields; x is not read */
+		static const int8_t probe[1];
+		qa_gemm_desc d = layer_desc(net, l, 1, probe);
+		int rc = qa_gemm_validate(&d);
+		if (rc != QA_OK)
+			return rc;
+		if (l + 1 < net->nlayers &&
+		    net->layers[l + 1].k != net->layers[l].n)
+			return QA_ERR_INVALID;
+	}
+	return QA_OK;
+}
+
+int qa_ref_net(const qa_net *net, size_t m, const int8_t *x, int8_t *y,
+	       uint64_t *saturated)
+{
+	int8_t *bufs[2] = { NULL, NULL };
+	uint64_t total = 0;
+	int rc = qa_net_validate(net);
+	if (rc != QA_OK)
+		return rc;
+	if (!x || !y || m == 0)
+		return QA_ERR_INVALID;
+	size_t widest = 0;
+	for (unsigned l = 0; l + 1 < net->nlayers; l++) {
+		if (net->layers[l].n > SIZE_MAX / m)
+			return QA_ERR_INVALID;
+		if (net->layers[l].n > widest)
+			widest = net->layers[l].n;
+	}
+	for (int i = 0; i < 2 && widest; i++) {
+		bufs[i] = malloc(m * widest);
+		if (!bufs[i]) {
+			rc = QA_ERR_NOMEM;
+			goto out;
+		}
+	}
+	const int8_t *in = x;
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		int8_t *o = (l + 1 == net->nlayers) ? y : bufs[l & 1];
+		qa_gemm_desc d = layer_desc(net, l, m, in);
+		uint64_t sat = 0;
+		rc = qa_ref_gemm(&d, o, &sat);
+		if (rc != QA_OK)
+			goto out;
+		total += sat;
+		in = o;
+	}
+	if (saturated)
+		*saturated = total;
+out:
+	free(bufs[0]);
+	free(bufs[1]);
+	return rc;
 }
