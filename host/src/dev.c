@@ -425,6 +425,32 @@ static int collect_run(qa_dev *d, const gemm_plan *p, const run_desc *r,
 	return QA_OK;
 }
 
+/* Results of RUNs are read one RUN behind, so the device computes a RUN
+ * while the host reads the previous one's results. */
+typedef struct run_pipe {
+	run_desc pending;
+	int have;
+} run_pipe;
+
+/* r was just issued: read the results of the RUN before it */
+static int pipe_push(qa_dev *d, const gemm_plan *p, run_pipe *q,
+		     const run_desc *r, uint8_t *tmp, int8_t *y)
+{
+	int rc = q->have ? collect_run(d, p, &q->pending, tmp, y) : QA_OK;
+	q->pending = *r;
+	q->have = 1;
+	return rc;
+}
+
+/* read the results of the last RUN issued */
+static int pipe_flush(qa_dev *d, const gemm_plan *p, run_pipe *q,
+		      uint8_t *tmp, int8_t *y)
+{
+	int rc = q->have ? collect_run(d, p, &q->pending, tmp, y) : QA_OK;
+	q->have = 0;
+	return rc;
+}
+
 static const char *status_text(uint32_t s)
 {
 	if (s & 1u)
@@ -513,8 +539,7 @@ int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 	uint8_t *tmp = malloc(p.rg_cap * p.R * p.cg_cap * p.C);
 	dev_mark mk;
 	unsigned runs = 0;
-	run_desc pending = { 0 };
-	int have_pending = 0;
+	run_pipe pipe = { 0 };
 	unsigned wbank = 1, xbank = 1;
 	size_t n_xpanels = (p.RG + p.rg_cap - 1) / p.rg_cap;
 	if (!tmp) {
@@ -556,22 +581,14 @@ int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 				goto out;
 			b.len = 0;
 			runs++;
-			/* the device computes this RUN while we read the last */
-			if (have_pending) {
-				rc = collect_run(d, &p, &pending, tmp, y);
-				if (rc)
-					goto out;
-			}
-			pending = r;
-			have_pending = 1;
+			rc = pipe_push(d, &p, &pipe, &r, tmp, y);
+			if (rc)
+				goto out;
 		}
 	}
-	if (have_pending) {
-		rc = collect_run(d, &p, &pending, tmp, y);
-		if (rc)
-			goto out;
-	}
-
+	rc = pipe_flush(d, &p, &pipe, tmp, y);
+	if (rc)
+		goto out;
 	rc = dev_finish(d, &mk, runs, st);
 	goto out;
 nomem:
@@ -736,8 +753,8 @@ int qa_dev_net_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
 	p.cg_cap = p.CG;
 	buf b = { 0 };
 	uint8_t *tmp = malloc(p.rg_cap * R * p.CG * C);
-	run_desc pending = { 0 };
-	int have_pending = 0, rc;
+	run_pipe pipe = { 0 };
+	int rc;
 	unsigned runs = 0, xbank = 0;
 	dev_mark mk;
 	if (!tmp) {
@@ -769,19 +786,13 @@ int qa_dev_net_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
 		/* the last layer reads bank xbank ^ ((n-1) & 1): load the next
 		 * batch into the other one while it runs */
 		xbank ^= ((d->net.nlayers - 1) & 1u) ^ 1u;
-		if (have_pending) {
-			rc = collect_run(d, &p, &pending, tmp, y);
-			if (rc)
-				goto out;
-		}
-		pending = r;
-		have_pending = 1;
-	}
-	if (have_pending) {
-		rc = collect_run(d, &p, &pending, tmp, y);
+		rc = pipe_push(d, &p, &pipe, &r, tmp, y);
 		if (rc)
 			goto out;
 	}
+	rc = pipe_flush(d, &p, &pipe, tmp, y);
+	if (rc)
+		goto out;
 	rc = dev_finish(d, &mk, runs, st);
 out:
 	free(b.p);
