@@ -24,8 +24,11 @@ module qa_core #(
     parameter integer COLS     = 4,         // PE columns (output columns per tile), 1..64
     parameter integer DATA_W   = 8,         // operand and result width; the stream needs 8
     parameter integer ACC_W    = 32,        // accumulator bits, >= 2*DATA_W + clog2(K_MAX)
+    // Memory defaults: the iCEBreaker's UP5K budget for a 4x4 array - W in the
+    // four 32 KB SPRAMs (2 x 16384 words x 4 lanes = 128 KB), X and the
+    // bias/shift groups in block RAM (2 x 1024 x 4 = 8 KB, 2 x 64 x 4 x 37 bits).
     parameter integer XB_DEPTH = 1024,      // X words (ROWS bytes each) per bank, power of two
-    parameter integer WB_DEPTH = 1024,      // W words (COLS bytes each) per bank, power of two
+    parameter integer WB_DEPTH = 16384,     // W words (COLS bytes each) per bank, power of two
     parameter integer PG_MAX   = 64,        // bias/shift column groups per bank, power of two
     parameter integer CLK_HZ   = 48000000   // core clock the design is built for (reported)
 ) (
