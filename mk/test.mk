@@ -29,9 +29,11 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  xsim="tests/test_xsim.sh $(BUILD) 2x2 4x8" \
 	  cli="tests/test_cli.sh $(BUILD)"
 
-bench: all $(BUILD)/tests/bench ## print cycles and MAC utilization of a few GEMM shapes (default model and 8x8)
+bench: all $(BUILD)/tests/bench ## print cycles and MAC utilization of GEMM shapes and of a resident MLP (default model and 8x8)
 	$(BUILD)/tests/bench
 	$(BUILD)/tests/bench --model 8x8
+	$(BUILD)/tests/bench --net 64,32,16,10 --rows 360
+	$(BUILD)/tests/bench --net 64,32,16,10 --rows 360 --model 8x8
 
 demo: all $(BUILD)/mknpy ## the main job: GEMMs of several shapes on the simulator, checked against the golden model
 	@bash mk/demo.sh $(BUILD)
