@@ -3,6 +3,7 @@
 
 TEST_BINS := $(BUILD)/tests/test_golden $(BUILD)/tests/test_npy \
              $(BUILD)/tests/test_rtl $(BUILD)/tests/test_net $(BUILD)/tests/bench \
+             $(BUILD)/tests/test_nn $(BUILD)/tests/nn_eval $(BUILD)/tests/test_proto \
              $(BUILD)/mknpy
 
 # Random GEMMs per array shape in `make test`, and their seed (printed).
@@ -27,7 +28,11 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  net="$(BUILD)/tests/test_net --count 300" \
 	  net_stall="$(BUILD)/tests/test_net --model $(firstword $(SIM_MODELS)) --count 200 --stall 300" \
 	  xsim="tests/test_xsim.sh $(BUILD) 2x2 4x8" \
-	  cli="tests/test_cli.sh $(BUILD)"
+	  cli="tests/test_cli.sh $(BUILD)" \
+	  nn="$(BUILD)/tests/test_nn" \
+	  nn_cli="tests/test_nn_cli.sh $(BUILD)" \
+	  proto="$(BUILD)/tests/test_proto" \
+	  link="tests/test_link.sh $(BUILD)"
 
 bench: all $(BUILD)/tests/bench ## print cycles and MAC utilization of GEMM shapes and of a resident MLP (default model and 8x8)
 	$(BUILD)/tests/bench

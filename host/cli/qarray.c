@@ -5,7 +5,9 @@
  * Runs one int8 GEMM, Y = clamp(round_shift(X.W + bias, shift), lo, hi), on a
  * qarray device (by default the Verilator model of the core) from .npy files,
  * and reports the device's configuration and its built simulator models. It
- * uses only the public API of libqarray (host/include/qarray.h).
+ * also trains float MLPs and quantizes them to power-of-two int8 models
+ * ("train", "quantize"; host only, no device). It uses only the public API of
+ * libqarray (host/include/qarray.h, host/include/qarray_nn.h).
  *
  * Order of work in "gemm": parse every option, read and check every input
  * file, check the output path, and only then open the device; the one check
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "qarray.h"
+#include "qarray_nn.h"
 
 enum {
 	EXIT_USAGE = 1,    /* bad usage or bad input */
@@ -61,7 +64,24 @@ enum {
 	OPT_RELU,
 	OPT_OUT,
 	OPT_STATS,
-	OPT_CHECK
+	OPT_CHECK,
+	OPT_Y,
+	OPT_HIDDEN,
+	OPT_EPOCHS,
+	OPT_SEED,
+	OPT_QAT,
+	OPT_QAT_EPOCHS,
+	OPT_BATCH,
+	OPT_LR,
+	OPT_JSON,
+	OPT_MODEL,
+	OPT_CALIB,
+	OPT_METHOD,
+	OPT_PERCENTILE,
+	OPT_PER_CHANNEL,
+	OPT_WEIGHT_BITS,
+	OPT_FIT_SHIFTS,
+	OPT_QAT_BITS
 };
 
 /* Verbosity of the tool itself (-v); the tool, not the library, may keep
@@ -114,6 +134,8 @@ static void usage_main(FILE *f)
 		"  gemm     run Y = clamp(round_shift(X.W + bias, shift)) on a device\n"
 		"  info     print the device's configuration as one JSON line\n"
 		"  models   list the built simulator models, one per line\n"
+		"  train    train a float MLP classifier from .npy data\n"
+		"  quantize quantize a float model to a power-of-two int8 .qam\n"
 		"  help     show the help of a command (qarray help gemm)\n"
 		"\n"
 		"Global options:\n"
@@ -1048,6 +1070,809 @@ static int cmd_models(int argc, char **argv)
 	return 0;
 }
 
+/* ---- networks: shared helpers ------------------------------------------------ */
+
+/*
+ * Check a directory that a command will create or fill: an existing entry
+ * must be a directory we may write into; a missing one needs an existing,
+ * writable parent.
+ */
+static int check_out_dir(const char *path, const char *opt)
+{
+	struct stat st;
+	const char *slash;
+	char *parent = NULL;
+	size_t len = strlen(path);
+	int rc = -1;
+
+	if (len == 0) {
+		err("%s: empty directory name", opt);
+		goto out;
+	}
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			err("%s '%s': exists and is not a directory", opt,
+			    path);
+			goto out;
+		}
+		if (access(path, W_OK | X_OK) != 0) {
+			err("%s '%s': directory is not writable: %s", opt,
+			    path, strerror(errno));
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (errno != ENOENT) {
+		err("%s '%s': %s", opt, path, strerror(errno));
+		goto out;
+	}
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	parent = malloc(len + 2);
+	if (!parent) {
+		err("out of memory");
+		goto out;
+	}
+	memcpy(parent, path, len);
+	parent[len] = '\0';
+	slash = strrchr(parent, '/');
+	if (!slash)
+		strcpy(parent, ".");
+	else
+		parent[slash == parent ? 1 : (size_t)(slash - parent)] = '\0';
+	if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		err("%s '%s': parent directory '%s' does not exist", opt, path,
+		    parent);
+		goto out;
+	}
+	if (access(parent, W_OK | X_OK) != 0) {
+		err("%s '%s': parent directory '%s' is not writable: %s", opt,
+		    path, parent, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(parent);
+	return rc;
+}
+
+/* Features (float32 or uint8 (N, D)) from a .npy file. */
+static int load_features(const char *path, const char *opt, qa_array *arr,
+			 float **x)
+{
+	char msg[256] = "";
+
+	if (load_npy(path, opt, arr))
+		return -1;
+	if (qa_nn_features(arr, x, msg, sizeof(msg)) != QA_OK) {
+		err("%s '%s': %s", opt, path, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Print a number for JSON: finite with %.6g-like precision. */
+static void json_number(FILE *f, double v)
+{
+	if (!(v == v) || v > 1e300 || v < -1e300)
+		fputs("null", f);
+	else
+		fprintf(f, "%.6g", v);
+}
+
+/* ---- qarray train --------------------------------------------------------------- */
+
+static void usage_train(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray train --x X.npy --y Y.npy --hidden W[,W...]\n"
+		"                    [--epochs N] [--seed S] [--qat] [--qat-epochs N]\n"
+		"                    [--qat-bits B] [--batch B] [--lr LR] [--json] [-v]\n"
+		"                    --out DIR\n"
+		"\n"
+		"Trains a float MLP classifier (ReLU hidden layers, softmax\n"
+		"cross-entropy, Adam) and writes it as a model directory\n"
+		"(DIR/manifest.txt and float32 .npy files, see docs/models.md).\n"
+		"\n"
+		"Options:\n"
+		"      --x X.npy       features, float32 or uint8 (N,D); uint8 is\n"
+		"                      taken by value (no scaling)\n"
+		"      --y Y.npy       labels (N,), any integer dtype, 0..C-1;\n"
+		"                      C = largest label + 1 outputs\n"
+		"      --hidden W,...  hidden layer widths, e.g. 32 or 64,32\n"
+		"      --epochs N      float training epochs (default 40)\n"
+		"      --seed S        seed of every random choice (default 1)\n"
+		"      --qat           then quantization-aware fine-tuning epochs\n"
+		"      --qat-epochs N  their number (default epochs/4, at least 1)\n"
+		"      --qat-bits B    weight grid of those epochs, 2..8 (default 8)\n"
+		"      --batch B       mini-batch size (default 32)\n"
+		"      --lr LR         Adam step size (default 0.01)\n"
+		"      --out DIR       model directory, created if missing\n"
+		"      --json          print a summary as one JSON line on stdout\n"
+		"  -v, --verbose       one line per epoch on stderr\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+struct train_opts {
+	const char *x_path, *y_path, *out_dir;
+	size_t hidden[QA_NN_MAX_LAYERS];
+	unsigned nhidden;
+	int json, qat_bits_given;
+	qa_train_opts t;
+};
+
+/* "32" or "64,32": widths 1..QA_NN_MAX_DIM. */
+static int parse_hidden(const char *arg, size_t *hidden, unsigned *n)
+{
+	const char *p = arg;
+
+	*n = 0;
+	for (;;) {
+		char num[16];
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		long v;
+
+		if (len == 0 || len >= sizeof(num))
+			goto bad;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (parse_decimal(num, &v) != 0 || num[0] == '+' ||
+		    num[0] == '-')
+			goto bad;
+		if (v < 1 || v > QA_NN_MAX_DIM) {
+			err("--hidden '%s': width %ld outside 1..%d", arg, v,
+			    QA_NN_MAX_DIM);
+			return -1;
+		}
+		if (*n == QA_NN_MAX_LAYERS - 1) {
+			err("--hidden '%s': more than %d hidden layers", arg,
+			    QA_NN_MAX_LAYERS - 1);
+			return -1;
+		}
+		hidden[(*n)++] = (size_t)v;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+bad:
+	err("--hidden '%s': expected widths like 32 or 64,32", arg);
+	return -1;
+}
+
+/* A count option 1..max. */
+static int parse_count(const char *arg, const char *opt, long max,
+		       unsigned *out)
+{
+	long v;
+
+	if (parse_decimal(arg, &v) != 0 || v < 1 || v > max) {
+		err("%s '%s': expected an integer 1..%ld", opt, arg, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int train_parse(int argc, char **argv, struct train_opts *o)
+{
+	static const struct option longopts[] = {
+		{"x", required_argument, NULL, OPT_X},
+		{"y", required_argument, NULL, OPT_Y},
+		{"hidden", required_argument, NULL, OPT_HIDDEN},
+		{"epochs", required_argument, NULL, OPT_EPOCHS},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"qat", no_argument, NULL, OPT_QAT},
+		{"qat-epochs", required_argument, NULL, OPT_QAT_EPOCHS},
+		{"qat-bits", required_argument, NULL, OPT_QAT_BITS},
+		{"batch", required_argument, NULL, OPT_BATCH},
+		{"lr", required_argument, NULL, OPT_LR},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0}
+	};
+	int c, have_hidden = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage_train(stdout);
+			return 1;
+		case 'v':
+		case OPT_VERBOSE:
+			verbosity++;
+			break;
+		case OPT_X:
+			o->x_path = optarg;
+			break;
+		case OPT_Y:
+			o->y_path = optarg;
+			break;
+		case OPT_HIDDEN:
+			if (parse_hidden(optarg, o->hidden, &o->nhidden))
+				return -1;
+			have_hidden = 1;
+			break;
+		case OPT_EPOCHS:
+			if (parse_count(optarg, "--epochs", 100000,
+					&o->t.epochs))
+				return -1;
+			break;
+		case OPT_QAT_EPOCHS:
+			if (parse_count(optarg, "--qat-epochs", 100000,
+					&o->t.qat_epochs))
+				return -1;
+			break;
+		case OPT_BATCH:
+			if (parse_count(optarg, "--batch", 65536, &o->t.batch))
+				return -1;
+			break;
+		case OPT_QAT_BITS:
+			if (parse_count(optarg, "--qat-bits", 8,
+					&o->t.qat_weight_bits))
+				return -1;
+			if (o->t.qat_weight_bits < 2) {
+				err("--qat-bits '%s': expected 2..8", optarg);
+				return -1;
+			}
+			o->qat_bits_given = 1;
+			break;
+		case OPT_SEED: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end ||
+			    errno == ERANGE) {
+				err("--seed '%s': expected an integer "
+				    "0..18446744073709551615", optarg);
+				return -1;
+			}
+			o->t.seed = (uint64_t)v;
+			break;
+		}
+		case OPT_LR: {
+			char *end;
+			double v;
+
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (end == optarg || *end || errno == ERANGE ||
+			    !(v > 0.0 && v <= 1.0)) {
+				err("--lr '%s': expected a number in (0, 1]",
+				    optarg);
+				return -1;
+			}
+			o->t.lr = v;
+			break;
+		}
+		case OPT_QAT:
+			o->t.qat = 1;
+			break;
+		case OPT_OUT:
+			o->out_dir = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		default:
+			option_error(c, argv, "train");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		err("train: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!o->x_path || !o->y_path || !have_hidden || !o->out_dir) {
+		err("train: missing required option %s",
+		    !o->x_path ? "--x" : !o->y_path ? "--y" :
+		    !have_hidden ? "--hidden" : "--out");
+		fprintf(stderr, "Try 'qarray train --help'.\n");
+		return -1;
+	}
+	if ((o->t.qat_epochs || o->qat_bits_given) && !o->t.qat) {
+		err("%s needs --qat", o->t.qat_epochs ? "--qat-epochs" :
+		    "--qat-bits");
+		return -1;
+	}
+	return 0;
+}
+
+/* Progress of training: a status line on a terminal, or -v lines. */
+struct train_progress_ctx {
+	int tty;
+};
+
+static void train_progress(void *ctx, const qa_train_progress *p)
+{
+	const struct train_progress_ctx *pc = ctx;
+
+	if (verbosity > 0) {
+		note(1, "epoch %u/%u%s: loss %.4f, training accuracy %.2f%%",
+		     p->epoch, p->epochs, p->qat ? " (qat)" : "", p->loss,
+		     100.0 * p->accuracy);
+	} else if (pc->tty) {
+		fprintf(stderr, "qarray: training: epoch %u/%u%s, loss %.4f, "
+			"accuracy %.2f%%\033[K\r", p->epoch, p->epochs,
+			p->qat ? " (qat)" : "", p->loss, 100.0 * p->accuracy);
+	}
+}
+
+static int cmd_train(int argc, char **argv)
+{
+	struct train_opts o;
+	struct train_progress_ctx pc;
+	qa_array xa, ya;
+	qa_fmodel fm;
+	qa_train_progress fin;
+	float *x = NULL;
+	int32_t *y = NULL;
+	unsigned classes = 0;
+	char msg[512] = "", comment[256];
+	struct timespec t0;
+	double wall_s;
+	int rc = EXIT_USAGE, r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&xa, 0, sizeof(xa));
+	memset(&ya, 0, sizeof(ya));
+	memset(&fm, 0, sizeof(fm));
+	memset(&fin, 0, sizeof(fin));
+	qa_train_opts_init(&o.t);
+
+	r = train_parse(argc, argv, &o);
+	if (r) {
+		rc = r > 0 ? 0 : EXIT_USAGE;
+		goto out;
+	}
+	if (load_features(o.x_path, "--x", &xa, &x))
+		goto out;
+	if (load_npy(o.y_path, "--y", &ya))
+		goto out;
+	if (qa_nn_labels(&ya, &y, &classes, msg, sizeof(msg)) != QA_OK) {
+		err("--y '%s': %s", o.y_path, msg);
+		goto out;
+	}
+	if (ya.shape[0] != xa.shape[0]) {
+		err("shape mismatch: --x '%s' has %zu rows but --y '%s' has "
+		    "%zu labels", o.x_path, xa.shape[0], o.y_path,
+		    ya.shape[0]);
+		goto out;
+	}
+	if (classes < 2) {
+		err("--y '%s': every label is 0; a classifier needs at least "
+		    "two classes (labels 0..C-1)", o.y_path);
+		goto out;
+	}
+	if (check_out_dir(o.out_dir, "--out"))
+		goto out;
+	note(1, "train: %zu examples, %zu features, %u classes, %u hidden "
+	     "layer(s), %u epochs%s, seed %" PRIu64, xa.shape[0], xa.shape[1],
+	     classes, o.nhidden, o.t.epochs, o.t.qat ? " + qat" : "",
+	     o.t.seed);
+
+	pc.tty = isatty(STDERR_FILENO);
+	o.t.progress = train_progress;
+	o.t.progress_ctx = &pc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = qa_nn_train(&fm, xa.shape[0], xa.shape[1], x, y, classes,
+			o.nhidden, o.hidden, &o.t, &fin, msg, sizeof(msg));
+	wall_s = seconds_since(&t0);
+	if (pc.tty && verbosity == 0)
+		fprintf(stderr, "\033[K");
+	if (r != QA_OK) {
+		err("train: %s", msg[0] ? msg : qa_strerror(r));
+		goto out;
+	}
+	snprintf(comment, sizeof(comment),
+		 "trained by qarray %s: %u epochs%s, seed %" PRIu64
+		 ", training accuracy %.2f%%", QA_VERSION_STRING, o.t.epochs,
+		 o.t.qat ? " + quantization-aware" : "", o.t.seed,
+		 100.0 * fin.accuracy);
+	msg[0] = '\0';
+	r = qa_fmodel_save(&fm, o.out_dir, comment, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("--out '%s': %s", o.out_dir, msg[0] ? msg : qa_strerror(r));
+		goto out;
+	}
+	note(1, "trained in %.2f s: loss %.4f, training accuracy %.2f%%; "
+	     "wrote %s", wall_s, fin.loss, 100.0 * fin.accuracy, o.out_dir);
+	if (o.json) {
+		printf("{\"inputs\":%zu,\"hidden\":[", xa.shape[1]);
+		for (unsigned i = 0; i < o.nhidden; i++)
+			printf("%s%zu", i ? "," : "", o.hidden[i]);
+		printf("],\"classes\":%u,\"examples\":%zu", classes,
+		       xa.shape[0]);
+		printf(",\"parameters\":%zu",
+		       qa_fmodel_param_bytes(&fm) / sizeof(float));
+		printf(",\"epochs\":%u,\"qat_epochs\":%u,\"seed\":%" PRIu64,
+		       o.t.epochs, fin.epochs - o.t.epochs, o.t.seed);
+		printf(",\"loss\":");
+		json_number(stdout, fin.loss);
+		printf(",\"train_acc\":%.6f,\"wall_s\":%.3f,\"out\":",
+		       fin.accuracy, wall_s);
+		json_string(stdout, o.out_dir);
+		printf("}\n");
+	}
+	rc = 0;
+out:
+	qa_fmodel_free(&fm);
+	free(x);
+	free(y);
+	if (xa.data)
+		qa_array_free(&xa);
+	if (ya.data)
+		qa_array_free(&ya);
+	return rc;
+}
+
+/* ---- qarray quantize ----------------------------------------------------------- */
+
+static void usage_quantize(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray quantize --model DIR --calib X.npy\n"
+		"                       [--method max|percentile|mse|floor]\n"
+		"                       [--percentile P] [--per-channel]\n"
+		"                       [--round MODE] [--weight-bits B]\n"
+		"                       [--fit-shifts] [--json] --out M.qam\n"
+		"\n"
+		"Quantizes a float model directory to power-of-two int8 and writes\n"
+		"it as one .qam file; prints the per-layer error against the float\n"
+		"model on the calibration data (a table on stderr, or --json).\n"
+		"\n"
+		"Options:\n"
+		"      --model DIR     float model directory (docs/models.md)\n"
+		"      --calib X.npy   calibration inputs, float32 or uint8 (N,D)\n"
+		"      --method M      activation steps: max (default), percentile,\n"
+		"                      mse, or floor (the naive baseline: fixed\n"
+		"                      Q0.7 steps and floor rounding everywhere)\n"
+		"      --percentile P  for --method percentile, in (0, 100]\n"
+		"                      (default 99.99)\n"
+		"      --per-channel   one weight step per output column\n"
+		"      --round MODE    requantization rounding: floor, half_up\n"
+		"                      (default), half_away, half_even\n"
+		"      --weight-bits B weights in 2..8 bits (default 8)\n"
+		"      --fit-shifts    raise an output step that is finer than the\n"
+		"                      layer's accumulator step instead of failing\n"
+		"      --out M.qam     the quantized model, written only on success\n"
+		"      --json          print the report as one JSON line on stdout\n"
+		"                      instead of the table\n"
+		"  -v, --verbose       more detail on stderr\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+struct quantize_opts {
+	const char *model_dir, *calib_path, *out_path;
+	int json, round_given, percentile_given;
+	qa_nn_quant_opts q;
+};
+
+static int quantize_parse(int argc, char **argv, struct quantize_opts *o)
+{
+	static const struct option longopts[] = {
+		{"model", required_argument, NULL, OPT_MODEL},
+		{"calib", required_argument, NULL, OPT_CALIB},
+		{"method", required_argument, NULL, OPT_METHOD},
+		{"percentile", required_argument, NULL, OPT_PERCENTILE},
+		{"per-channel", no_argument, NULL, OPT_PER_CHANNEL},
+		{"round", required_argument, NULL, OPT_ROUND},
+		{"weight-bits", required_argument, NULL, OPT_WEIGHT_BITS},
+		{"fit-shifts", no_argument, NULL, OPT_FIT_SHIFTS},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0}
+	};
+	unsigned bits;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage_quantize(stdout);
+			return 1;
+		case 'v':
+		case OPT_VERBOSE:
+			verbosity++;
+			break;
+		case OPT_MODEL:
+			o->model_dir = optarg;
+			break;
+		case OPT_CALIB:
+			o->calib_path = optarg;
+			break;
+		case OPT_METHOD:
+			if (qa_nn_method_parse(optarg, &o->q.method) != QA_OK) {
+				err("--method '%s': expected max, percentile, "
+				    "mse or floor", optarg);
+				return -1;
+			}
+			break;
+		case OPT_PERCENTILE: {
+			char *end;
+			double v;
+
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (end == optarg || *end || errno == ERANGE ||
+			    !(v > 0.0 && v <= 100.0)) {
+				err("--percentile '%s': expected a number in "
+				    "(0, 100]", optarg);
+				return -1;
+			}
+			o->q.percentile = v;
+			o->percentile_given = 1;
+			break;
+		}
+		case OPT_PER_CHANNEL:
+			o->q.per_channel = 1;
+			break;
+		case OPT_FIT_SHIFTS:
+			o->q.fit_shifts = 1;
+			break;
+		case OPT_ROUND:
+			if (qa_round_parse(optarg, &o->q.round) != QA_OK) {
+				err("--round '%s': expected floor, half_up, "
+				    "half_away or half_even", optarg);
+				return -1;
+			}
+			o->round_given = 1;
+			break;
+		case OPT_WEIGHT_BITS:
+			if (parse_count(optarg, "--weight-bits", 8, &bits))
+				return -1;
+			if (bits < 2) {
+				err("--weight-bits '%s': expected 2..8",
+				    optarg);
+				return -1;
+			}
+			o->q.weight_bits = bits;
+			break;
+		case OPT_OUT:
+			o->out_path = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		default:
+			option_error(c, argv, "quantize");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		err("quantize: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!o->model_dir || !o->calib_path || !o->out_path) {
+		err("quantize: missing required option %s",
+		    !o->model_dir ? "--model" : !o->calib_path ? "--calib" :
+		    "--out");
+		fprintf(stderr, "Try 'qarray quantize --help'.\n");
+		return -1;
+	}
+	if (o->q.method == QA_NN_FLOOR && o->round_given &&
+	    o->q.round != QA_ROUND_FLOOR) {
+		err("--method floor always rounds with floor; --round %s "
+		    "does not apply", qa_round_name(o->q.round));
+		return -1;
+	}
+	if (o->q.method == QA_NN_FLOOR && o->q.per_channel) {
+		err("--method floor uses one fixed step for every tensor; "
+		    "--per-channel does not apply");
+		return -1;
+	}
+	if (o->percentile_given && o->q.method != QA_NN_PERCENTILE) {
+		err("--percentile needs --method percentile");
+		return -1;
+	}
+	return 0;
+}
+
+/* An SNR for the table: "exact" for QA_NN_SNR_EXACT. */
+static const char *snr_text(double db, char *buf, size_t len)
+{
+	if (db >= QA_NN_SNR_EXACT)
+		snprintf(buf, len, "exact");
+	else if (db <= -QA_NN_SNR_EXACT)
+		snprintf(buf, len, "-inf");
+	else
+		snprintf(buf, len, "%.1f", db);
+	return buf;
+}
+
+static void range_text(int a, int b, char *buf, size_t len)
+{
+	if (a == b)
+		snprintf(buf, len, "%d", a);
+	else
+		snprintf(buf, len, "%d..%d", a, b);
+}
+
+static void print_report_table(const struct quantize_opts *o,
+			       const qa_nn_report *rep)
+{
+	char s1[16], s2[16], kw[24], sh[24], shape[32];
+
+	fprintf(stderr, "qarray: quantized %s: method %s%s, %s weights "
+		"(%u bits), round %s, %zu calibration rows\n", o->model_dir,
+		qa_nn_method_name(o->q.method),
+		o->q.method == QA_NN_PERCENTILE ? " (percentile)" : "",
+		o->q.per_channel ? "per-channel" : "per-tensor",
+		o->q.weight_bits,
+		qa_round_name(o->q.method == QA_NN_FLOOR ? QA_ROUND_FLOOR :
+			      o->q.round), rep->rows);
+	fprintf(stderr, "%-6s %-11s %5s %5s %-9s %-7s %7s %7s %9s %9s  %s\n",
+		"layer", "shape", "k_in", "k_out", "k_w", "shift", "w_snr",
+		"snr_dB", "max_err", "mean_err", "saturated");
+	fprintf(stderr, "%-6s %-11s %5d %5s %-9s %-7s %7s %7s %9s %9s  "
+		"%" PRIu64 "/%" PRIu64 "\n", "input", "", rep->k_in, "", "",
+		"", "", snr_text(rep->in_snr_db, s1, sizeof(s1)), "", "",
+		rep->in_saturated, rep->in_values);
+	for (unsigned l = 0; l < rep->nlayers; l++) {
+		const qa_nn_layer_report *R = &rep->layers[l];
+
+		snprintf(shape, sizeof(shape), "%zux%zu", R->k, R->n);
+		range_text(R->kw_min, R->kw_max, kw, sizeof(kw));
+		range_text((int)R->shift_min, (int)R->shift_max, sh,
+			   sizeof(sh));
+		fprintf(stderr, "%-6u %-11s %5d %5d %-9s %-7s %7s %7s %9.4g "
+			"%9.4g  %" PRIu64 "/%" PRIu64 "\n", l, shape, R->k_in,
+			R->k_out, kw, sh,
+			snr_text(R->w_snr_db, s1, sizeof(s1)),
+			snr_text(R->snr_db, s2, sizeof(s2)), R->max_abs_err,
+			R->mean_abs_err, R->saturated, R->outputs);
+	}
+	fprintf(stderr, "top-1 agreement with the float model: %zu/%zu "
+		"(%.2f%%)\n", rep->agree, rep->rows,
+		100.0 * (double)rep->agree / (double)rep->rows);
+	fprintf(stderr, "model bytes: float32 %zu, int8 .qam %zu (%.2f%%)\n",
+		rep->bytes_float, rep->bytes_int8,
+		100.0 * (double)rep->bytes_int8 / (double)rep->bytes_float);
+}
+
+static void print_report_json(const struct quantize_opts *o,
+			      const qa_nn_report *rep)
+{
+	printf("{\"model\":");
+	json_string(stdout, o->model_dir);
+	printf(",\"out\":");
+	json_string(stdout, o->out_path);
+	printf(",\"method\":\"%s\",\"per_channel\":%s,\"round\":\"%s\","
+	       "\"weight_bits\":%u,\"fit_shifts\":%s",
+	       qa_nn_method_name(o->q.method),
+	       o->q.per_channel ? "true" : "false",
+	       qa_round_name(o->q.method == QA_NN_FLOOR ? QA_ROUND_FLOOR :
+			     o->q.round), o->q.weight_bits,
+	       o->q.fit_shifts ? "true" : "false");
+	if (o->q.method == QA_NN_PERCENTILE) {
+		printf(",\"percentile\":");
+		json_number(stdout, o->q.percentile);
+	}
+	printf(",\"rows\":%zu,\"k_in\":%d,\"input\":{\"snr_db\":", rep->rows,
+	       rep->k_in);
+	json_number(stdout, rep->in_snr_db);
+	printf(",\"saturated\":%" PRIu64 ",\"values\":%" PRIu64 "}",
+	       rep->in_saturated, rep->in_values);
+	printf(",\"layers\":[");
+	for (unsigned l = 0; l < rep->nlayers; l++) {
+		const qa_nn_layer_report *R = &rep->layers[l];
+
+		printf("%s{\"k\":%zu,\"n\":%zu,\"k_in\":%d,\"k_out\":%d,"
+		       "\"kw_min\":%d,\"kw_max\":%d,\"shift_min\":%u,"
+		       "\"shift_max\":%u,\"w_snr_db\":", l ? "," : "", R->k,
+		       R->n, R->k_in, R->k_out, R->kw_min, R->kw_max,
+		       R->shift_min, R->shift_max);
+		json_number(stdout, R->w_snr_db);
+		printf(",\"w_clipped\":%" PRIu64 ",\"snr_db\":", R->w_clipped);
+		json_number(stdout, R->snr_db);
+		printf(",\"max_abs_err\":");
+		json_number(stdout, R->max_abs_err);
+		printf(",\"mean_abs_err\":");
+		json_number(stdout, R->mean_abs_err);
+		printf(",\"float_max_abs\":");
+		json_number(stdout, R->float_max_abs);
+		printf(",\"saturated\":%" PRIu64 ",\"clamped\":%" PRIu64
+		       ",\"outputs\":%" PRIu64 "}", R->saturated, R->clamped,
+		       R->outputs);
+	}
+	printf("],\"agree\":%zu,\"agreement\":%.6f", rep->agree,
+	       (double)rep->agree / (double)rep->rows);
+	printf(",\"bytes_float\":%zu,\"bytes_int8\":%zu,\"size_ratio\":%.6f}\n",
+	       rep->bytes_float, rep->bytes_int8,
+	       (double)rep->bytes_int8 / (double)rep->bytes_float);
+}
+
+static int cmd_quantize(int argc, char **argv)
+{
+	struct quantize_opts o;
+	qa_array ca;
+	qa_fmodel fm;
+	qa_qmodel qm;
+	qa_nn_report *rep = NULL;
+	float *calib = NULL;
+	char msg[512] = "";
+	int rc = EXIT_USAGE, r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&ca, 0, sizeof(ca));
+	memset(&fm, 0, sizeof(fm));
+	memset(&qm, 0, sizeof(qm));
+	qa_nn_quant_opts_init(&o.q);
+
+	r = quantize_parse(argc, argv, &o);
+	if (r) {
+		rc = r > 0 ? 0 : EXIT_USAGE;
+		goto out;
+	}
+	r = qa_fmodel_load(&fm, o.model_dir, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("--model '%s': %s", o.model_dir,
+		    msg[0] ? msg : qa_strerror(r));
+		goto out;
+	}
+	if (load_features(o.calib_path, "--calib", &ca, &calib))
+		goto out;
+	if (ca.shape[1] != fm.layers[0].in) {
+		err("shape mismatch: --calib '%s' has %zu features, the model "
+		    "takes %zu", o.calib_path, ca.shape[1], fm.layers[0].in);
+		goto out;
+	}
+	if (check_out_path(o.out_path, "--out", 1))
+		goto out;
+	note(1, "quantize: %u layers, %zu calibration rows, method %s",
+	     fm.nlayers, ca.shape[0], qa_nn_method_name(o.q.method));
+
+	msg[0] = '\0';
+	r = qa_nn_quantize(&fm, ca.shape[0], calib, &o.q, &qm, msg,
+			   sizeof(msg));
+	if (r != QA_OK) {
+		err("quantize: %s", msg[0] ? msg : qa_strerror(r));
+		goto out;
+	}
+	rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		err("out of memory");
+		goto out;
+	}
+	r = qa_nn_report_compute(&fm, &qm, ca.shape[0], calib, rep, msg,
+				 sizeof(msg));
+	if (r != QA_OK) {
+		err("quantize: report: %s", msg[0] ? msg : qa_strerror(r));
+		goto out;
+	}
+	msg[0] = '\0';
+	r = qa_qmodel_save(&qm, o.out_path, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("--out '%s': %s", o.out_path, msg[0] ? msg : qa_strerror(r));
+		goto out;
+	}
+	note(1, "wrote %s (%zu bytes)", o.out_path, rep->bytes_int8);
+	if (o.json)
+		print_report_json(&o, rep);
+	else
+		print_report_table(&o, rep);
+	rc = 0;
+out:
+	free(rep);
+	qa_qmodel_free(&qm);
+	qa_fmodel_free(&fm);
+	free(calib);
+	if (ca.data)
+		qa_array_free(&ca);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 struct command {
@@ -1060,6 +1885,8 @@ static const struct command commands[] = {
 	{"gemm", cmd_gemm, usage_gemm},
 	{"info", cmd_info, usage_info},
 	{"models", cmd_models, usage_models},
+	{"train", cmd_train, usage_train},
+	{"quantize", cmd_quantize, usage_quantize},
 	{NULL, NULL, NULL}
 };
 

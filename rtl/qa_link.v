@@ -1,0 +1,1075 @@
+// SPDX-License-Identifier: Apache-2.0
+// qa_link: the framed wire protocol (docs/protocol.md) between a UART and the
+// core's command and response streams.
+//
+// Receive path: UART bytes -> FIFO -> COBS decoder -> frame parser. The parser
+// writes each frame's payload into a receive buffer as it arrives, checks the
+// CRC, the length and the sequence number when the frame is complete, and then
+// either keeps the payload and queues the frame, or drops the payload and
+// queues an error response. Nothing reaches the core before its frame checked
+// good. A partial frame times out after TIMEOUT_CYCLES without a byte.
+//
+// Forwarder: takes the queued frames in order, checks them against the core's
+// command grammar (version 2: sizes, loads spread over several frames), sends
+// the good ones to the core (m_cmd_*) and queues one response descriptor per
+// frame. The core answers a RUN or NET_RUN it refuses with no bytes at all,
+// so the forwarder checks both with the core's own rules (qa_core's rq_ok,
+// layer by layer for NET_RUN against a shadow of the network table that it
+// fills from the NET_LOAD bytes it forwards) and refuses them itself: the core
+// never refuses one, and the link always knows how many result bytes come.
+// Loads go to the core as they are; a load beyond a memory's end shows in the
+// core's status word, exactly as on the raw command stream.
+//
+// Transmit path: the framer turns response descriptors into response frames,
+// taking the IDENT, COUNTERS, RUN and NET_RUN bytes from the core (s_rsp_*),
+// appending the link's part of IDENT and splitting long results into frames
+// of MAX_PAYLOAD bytes; then COBS encoder -> FIFO -> UART. Responses leave in
+// the order the frames arrived.
+//
+// A RESET frame acts as soon as it checks good: the receive buffer, both
+// queues, the forwarder, the framer and the transmit FIFO are flushed and the
+// core is reset (core_rst_o) for FLUSH_CYCLES clocks; then RESET is answered.
+//
+// All streams are valid/ready with AXI-Stream rules. ROWS, COLS, XB_DEPTH,
+// WB_DEPTH and PG_MAX must equal the core's. error_o pulses for a clock when a
+// frame is answered with a status other than OK.
+`default_nettype none
+
+module qa_link #(
+    parameter integer ROWS           = 4,         // the core's PE rows
+    parameter integer COLS           = 4,         // the core's PE columns
+    parameter integer XB_DEPTH       = 1024,      // the core's X words per bank
+    parameter integer WB_DEPTH       = 16384,     // the core's W words per bank
+    parameter integer PG_MAX         = 64,        // the core's parameter groups per bank
+    parameter integer BAUD           = 12000000,  // line rate, reported by IDENT
+    parameter integer MAX_PAYLOAD    = 1024,      // largest frame payload, 64..65535
+    parameter integer RXBUF_BYTES    = 4096,      // receive buffer, power of two >= MAX_PAYLOAD
+    parameter integer RXQ_DEPTH      = 8,         // frame queue, power of two 4..128
+    parameter integer TIMEOUT_CYCLES = 480000     // partial-frame timeout in clocks, >= 64
+) (
+    input  wire       clk_i,
+    input  wire       rst_i,
+    // from the UART receiver
+    input  wire [7:0] s_rx_data_i,
+    input  wire       s_rx_err_i,     // the byte had a framing error
+    input  wire       s_rx_valid_i,
+    output wire       s_rx_ready_o,
+    // to the UART transmitter
+    output wire [7:0] m_tx_data_o,
+    output wire       m_tx_valid_o,
+    input  wire       m_tx_ready_i,
+    // to the core's command stream
+    output wire [7:0] m_cmd_data_o,
+    output wire       m_cmd_valid_o,
+    input  wire       m_cmd_ready_i,
+    // from the core's response stream
+    input  wire [7:0] s_rsp_data_i,
+    input  wire       s_rsp_valid_i,
+    output wire       s_rsp_ready_o,
+    // control and status
+    output wire       core_rst_o,     // reset for the core
+    output wire       rx_active_o,    // a frame is being received
+    output wire       tx_active_o,    // a response is being sent
+    output wire       idle_o,         // nothing in flight: no byte, frame or response
+    output reg        error_o         // pulse: a frame was answered with an error
+);
+
+  function integer clog2;
+    input integer value;
+    integer v;
+    begin
+      v = value - 1;
+      clog2 = 0;
+      while (v > 0) begin
+        clog2 = clog2 + 1;
+        v = v >> 1;
+      end
+    end
+  endfunction
+
+  localparam integer PROTO_VERSION = 1;
+  localparam integer MAX_FRAMES = RXQ_DEPTH - 1;  // one queue slot kept for an error
+  localparam integer RB_W = clog2(RXBUF_BYTES);  // receive buffer address bits
+  // column groups of one RUN or layer: cg <= 2*PG_MAX and cg*k <= 2*WB_DEPTH
+  localparam integer CG_MAX = (PG_MAX < WB_DEPTH) ? 2 * PG_MAX : 2 * WB_DEPTH;
+  // result bytes of one RUN: at most (XB_DEPTH*ROWS) * (CG_MAX*COLS)
+  localparam integer N_RAW = clog2(XB_DEPTH * ROWS + 1) + clog2(CG_MAX * COLS + 1);
+  localparam integer N_W = (N_RAW < 8) ? 8 : N_RAW;  // also holds IDENT's 20
+  // response payload counters: a whole response, or one frame of 16 bits
+  localparam integer NR_W = ((N_W > 16) ? N_W : 16) + 1;
+  localparam integer TMO_W = clog2(TIMEOUT_CYCLES + 1);
+  localparam integer RXQ_CW = clog2(RXQ_DEPTH) + 1;
+  localparam integer FLUSH_CYCLES = 4;
+  // sized constants for comparisons
+  localparam [31:0] XB_DEPTH32 = XB_DEPTH;
+  localparam [31:0] W_END32 = 2 * WB_DEPTH;  // end of the flat W memory (words)
+  localparam [31:0] P_END32 = 2 * PG_MAX;  // end of the flat parameter memory (groups)
+  localparam [8:0] P_UNIT = COLS[8:0] * 9'd5;  // parameter bytes per column group
+  // qa_core's network table (localparams there, so repeated here; IDENT
+  // byte 7 reports NL_MAX and the link test compares it)
+  localparam integer NL_MAX = 16;  // layers
+  localparam integer ND_BYTES = 12;  // bytes per layer descriptor
+  localparam [N_W-1:0] N_IDENT_CORE = 20;  // core bytes of IDENT and COUNTERS
+  localparam [NR_W-1:0] N_IDENT_LINK = 16;  // link bytes IDENT appends
+  localparam [NR_W-1:0] N_ONE = 1;
+  localparam [NR_W-1:0] MAXP_NR = {{(NR_W - 16) {1'b0}}, MAX_PAYLOAD[15:0]};
+
+  // ---- elaboration checks ----------------------------------------------------
+  generate
+    if (MAX_PAYLOAD < 64 || MAX_PAYLOAD > 65535) begin : g_bad_payload
+      qa_error_link_max_payload_out_of_range_64_65535 u_error ();
+    end
+    if (((RXBUF_BYTES & (RXBUF_BYTES - 1)) != 0) || RXBUF_BYTES < MAX_PAYLOAD ||
+        RXBUF_BYTES > (1 << 20)) begin : g_bad_rxbuf
+      qa_error_link_rxbuf_must_be_power_of_two_at_least_max_payload u_error ();
+    end
+    if (((RXQ_DEPTH & (RXQ_DEPTH - 1)) != 0) || RXQ_DEPTH < 4 || RXQ_DEPTH > 128) begin : g_bad_rxq
+      qa_error_link_rxq_depth_must_be_power_of_two_4_to_128 u_error ();
+    end
+    if (TIMEOUT_CYCLES < 64) begin : g_bad_timeout
+      qa_error_link_timeout_below_64_cycles u_error ();
+    end
+    if (ROWS < 1 || ROWS > 64 || COLS < 1 || COLS > 64 || XB_DEPTH > 32768 ||
+        WB_DEPTH > 32768 || PG_MAX > 32768) begin : g_bad_core
+      qa_error_link_core_parameters_out_of_range u_error ();
+    end
+  endgenerate
+
+  // ---- opcodes and status codes (docs/protocol.md, sections 3 and 5) ---------
+  localparam [7:0] OP_NOP = 8'h00;
+  localparam [7:0] OP_IDENT = 8'h01;
+  localparam [7:0] OP_LOAD_X = 8'h02;
+  localparam [7:0] OP_LOAD_W = 8'h03;
+  localparam [7:0] OP_LOAD_P = 8'h04;
+  localparam [7:0] OP_RUN = 8'h05;
+  localparam [7:0] OP_COUNTERS = 8'h06;
+  localparam [7:0] OP_CLEAR = 8'h07;
+  localparam [7:0] OP_LOAD_WA = 8'h08;
+  localparam [7:0] OP_LOAD_PA = 8'h09;
+  localparam [7:0] OP_NET_LOAD = 8'h0A;
+  localparam [7:0] OP_NET_RUN = 8'h0B;
+  localparam [7:0] OP_LOAD_MORE = 8'h40;  // link opcodes: 0x40-0x7F
+  localparam [7:0] OP_RESET = 8'h41;
+
+  localparam [3:0] ST_OK = 4'h0;
+  localparam [3:0] ST_BAD_CRC = 4'h1;
+  localparam [3:0] ST_BAD_LENGTH = 4'h2;
+  localparam [3:0] ST_TIMEOUT = 4'h3;
+  localparam [3:0] ST_OVERFLOW = 4'h4;
+  localparam [3:0] ST_LINE_ERROR = 4'h5;
+  localparam [3:0] ST_SEQUENCE = 4'h6;
+  localparam [3:0] ST_UNKNOWN_OPCODE = 4'h7;
+  localparam [3:0] ST_BAD_SIZE = 4'h8;
+  localparam [3:0] ST_BAD_ARG = 4'h9;
+  localparam [3:0] ST_BUSY = 4'hA;
+  localparam [3:0] ST_NO_LOAD = 4'hB;
+
+  // =========================================================================
+  // Flush (RESET frame): everything after the parser restarts, the core resets
+  // =========================================================================
+  reg flush_q;
+  reg [2:0] flush_cnt_q;
+  wire fl = rst_i || flush_q;  // reset of the flushed part
+  assign core_rst_o = fl;
+
+  // =========================================================================
+  // Receive FIFO and COBS decoder
+  // =========================================================================
+  wire [8:0] rxf_data;
+  wire rxf_valid, rxf_ready;
+  wire [3:0] rxf_count;
+
+  qa_fifo #(
+      .WIDTH(9),
+      .DEPTH(8),
+      .CNT_W(4)
+  ) u_rx_fifo (
+      .clk_i    (clk_i),
+      .rst_i    (rst_i),
+      .s_data_i ({s_rx_err_i, s_rx_data_i}),
+      .s_valid_i(s_rx_valid_i),
+      .s_ready_o(s_rx_ready_o),
+      .m_data_o (rxf_data),
+      .m_valid_o(rxf_valid),
+      .m_ready_i(rxf_ready),
+      .count_o  (rxf_count)
+  );
+
+  wire [7:0] ev_data;
+  wire ev_sof, ev_dat, ev_err, ev_valid;
+  wire ev_ready, dec_busy;
+
+  qa_cobs_dec u_dec (
+      .clk_i    (clk_i),
+      .rst_i    (rst_i),
+      .s_data_i (rxf_data[7:0]),
+      .s_err_i  (rxf_data[8]),
+      .s_valid_i(rxf_valid),
+      .s_ready_o(rxf_ready),
+      .m_data_o (ev_data),
+      .m_sof_o  (ev_sof),
+      .m_dat_o  (ev_dat),
+      .m_err_o  (ev_err),
+      .m_valid_o(ev_valid),
+      .m_ready_i(ev_ready),
+      .busy_o   (dec_busy)
+  );
+
+  // =========================================================================
+  // Frame parser
+  // =========================================================================
+  reg in_q;  // inside a frame that is still being checked
+  reg got_q;  // the frame has had at least one byte after its marker
+  reg [16:0] cnt_q;  // body bytes received
+  reg [7:0] op_q, seq_q;
+  reg [15:0] len_q;
+  reg lerr_q;  // a byte of the frame had a line error
+  reg ovf_q;  // the payload did not fit the receive buffer
+  reg [23:0] crc_rx_q;  // first three received CRC bytes
+  reg [7:0] exp_q;  // expected sequence number
+  reg [TMO_W-1:0] tmo_q;  // clocks since the frame's last byte
+  reg rst_push_q;  // RESET accepted: answer it when the flush is over
+  reg [7:0] rst_seq_q;
+
+  // receive buffer pointers (one extra bit tells full from empty)
+  reg [RB_W:0] wr_q;  // next byte written (speculative, this frame)
+  reg [RB_W:0] cm_q;  // end of the committed (checked) frames
+  reg [RB_W:0] rd_q;  // next byte the forwarder reads
+  wire [RB_W:0] rb_used = wr_q - rd_q;
+  wire rb_full = (rb_used == RXBUF_BYTES[RB_W:0]);
+
+  // frame queue
+  localparam integer RXQ_W = 8 + 8 + 4 + 8 + 16;  // op, seq, status, expected seq, len
+  reg rxq_push;
+  reg [RXQ_W-1:0] rxq_in;
+  wire rxq_in_ready;
+  wire [RXQ_W-1:0] rxq_head;
+  wire rxq_valid;
+  reg rxq_pop;
+  wire [RXQ_CW-1:0] rxq_count;
+  wire room_good = (rxq_count < RXQ_DEPTH[RXQ_CW-1:0] - 1'b1);  // keep a slot for an error
+
+  assign ev_ready = !flush_q && !rst_push_q;
+  wire ev = ev_valid && ev_ready;
+  wire ev_body = ev && in_q && ev_dat;  // a decoded body byte of the current frame
+
+  wire [16:0] len17 = {1'b0, len_q};
+  wire at_len_hi = (cnt_q == 17'd4);
+  wire [15:0] len_now = {ev_data, len_q[7:0]};
+  wire in_payload = (cnt_q >= 17'd5) && (cnt_q < len17 + 17'd5);
+  wire in_crc = (cnt_q >= len17 + 17'd5);
+  wire at_end = (cnt_q == len17 + 17'd8);
+
+  wire [31:0] rx_crc;
+  wire [31:0] crc_got = {ev_data, crc_rx_q};
+  wire crc_ok = (crc_got == rx_crc);
+  wire is_reset = (op_q == OP_RESET) && (len_q == 16'd0);
+
+  qa_crc32 u_rx_crc (
+      .clk_i  (clk_i),
+      .rst_i  (rst_i),
+      .init_i (ev && ev_sof),
+      .valid_i(ev_body && (cnt_q < 17'd5 || in_payload)),
+      .data_i (ev_data),
+      .crc_o  (rx_crc)
+  );
+
+  // the decision at the end of a frame
+  reg [3:0] end_status;
+  always @(*) begin
+    if (lerr_q || ev_err) end_status = ST_LINE_ERROR;
+    else if (!crc_ok) end_status = ST_BAD_CRC;
+    else if (ovf_q || (!room_good && !is_reset)) end_status = ST_OVERFLOW;
+    else if (!is_reset && seq_q != exp_q) end_status = ST_SEQUENCE;
+    else end_status = ST_OK;
+  end
+
+  wire tmo_hit = in_q && !ev && (tmo_q == TIMEOUT_CYCLES[TMO_W-1:0] - 1'b1);
+
+  always @(posedge clk_i) begin
+    rxq_push <= 1'b0;
+    if (rst_i) begin
+      in_q       <= 1'b0;
+      got_q      <= 1'b0;
+      cnt_q      <= 17'd0;
+      exp_q      <= 8'd0;
+      tmo_q      <= {TMO_W{1'b0}};
+      rst_push_q <= 1'b0;
+      flush_q    <= 1'b0;
+      flush_cnt_q <= 3'd0;
+      lerr_q     <= 1'b0;
+      ovf_q      <= 1'b0;
+    end else begin
+      // flush sequence of a RESET
+      if (flush_q) begin
+        flush_cnt_q <= flush_cnt_q - 3'd1;
+        if (flush_cnt_q == 3'd1) flush_q <= 1'b0;
+      end else if (rst_push_q) begin
+        rst_push_q <= 1'b0;
+        rxq_push   <= 1'b1;
+        rxq_in     <= {OP_RESET, rst_seq_q, ST_OK, 8'd0, 16'd0};
+      end
+
+      if (ev) tmo_q <= {TMO_W{1'b0}};
+      else if (in_q) tmo_q <= tmo_q + 1'b1;
+
+      if (ev && ev_sof) begin
+        // a marker: the frame in progress (if any) was cut short
+        if (in_q && got_q && rxq_in_ready) begin
+          rxq_push <= 1'b1;
+          rxq_in   <= {op_q, seq_q, ST_BAD_LENGTH, exp_q, 16'd0};
+        end
+        in_q   <= 1'b1;
+        got_q  <= 1'b0;
+        cnt_q  <= 17'd0;
+        op_q   <= 8'd0;
+        seq_q  <= 8'd0;
+        len_q  <= 16'd0;
+        lerr_q <= 1'b0;
+        ovf_q  <= 1'b0;
+      end else if (ev && in_q) begin
+        got_q <= 1'b1;
+        if (ev_err) lerr_q <= 1'b1;
+        if (ev_dat) begin
+          cnt_q <= cnt_q + 17'd1;
+          if (cnt_q == 17'd0) op_q <= ev_data;
+          if (cnt_q == 17'd1) seq_q <= ev_data;
+          if (cnt_q == 17'd3) len_q[7:0] <= ev_data;
+          if (at_len_hi) begin
+            len_q[15:8] <= ev_data;
+            if ({16'd0, len_now} > MAX_PAYLOAD) begin
+              in_q <= 1'b0;  // ignore the rest, up to the next marker
+              if (rxq_in_ready) begin
+                rxq_push <= 1'b1;
+                rxq_in   <= {op_q, seq_q, ST_BAD_LENGTH, exp_q, 16'd0};
+              end
+            end
+          end
+          if (in_payload && rb_full) ovf_q <= 1'b1;
+          if (in_crc && !at_end) crc_rx_q <= {ev_data, crc_rx_q[23:8]};
+          if (at_end) begin
+            in_q <= 1'b0;
+            if (end_status == ST_OK) begin
+              exp_q <= seq_q + 8'd1;
+              if (is_reset) begin
+                flush_q     <= 1'b1;
+                flush_cnt_q <= FLUSH_CYCLES[2:0];
+                rst_push_q  <= 1'b1;
+                rst_seq_q   <= seq_q;
+              end else begin
+                rxq_push <= 1'b1;
+                rxq_in   <= {op_q, seq_q, ST_OK, 8'd0, len_q};
+              end
+            end else if (rxq_in_ready) begin
+              rxq_push <= 1'b1;
+              rxq_in   <= {op_q, seq_q, end_status, exp_q, 16'd0};
+            end
+          end
+        end
+      end else if (tmo_hit) begin
+        in_q <= 1'b0;
+        if (got_q && rxq_in_ready) begin
+          rxq_push <= 1'b1;
+          rxq_in   <= {op_q, seq_q, ST_TIMEOUT, exp_q, 16'd0};
+        end
+      end
+    end
+  end
+
+  // receive buffer write side: payload bytes are written as they come and
+  // committed (cm_q) only when their frame checked good
+  wire rb_write = ev_body && in_payload && !rb_full;
+  wire frame_ok = ev_body && at_end && (end_status == ST_OK) && !is_reset;
+  wire frame_drop = (ev && ev_sof && in_q) || (ev_body && at_end && !frame_ok) ||
+                    (ev_body && at_len_hi && ({16'd0, len_now} > MAX_PAYLOAD)) || tmo_hit;
+  always @(posedge clk_i) begin
+    if (fl) begin
+      wr_q <= {(RB_W + 1) {1'b0}};
+      cm_q <= {(RB_W + 1) {1'b0}};
+    end else if (frame_ok) begin
+      cm_q <= wr_q;
+    end else if (frame_drop) begin
+      wr_q <= cm_q;
+    end else if (rb_write) begin
+      wr_q <= wr_q + 1'b1;
+    end
+  end
+
+  qa_fifo #(
+      .WIDTH(RXQ_W),
+      .DEPTH(RXQ_DEPTH),
+      .CNT_W(RXQ_CW)
+  ) u_rxq (
+      .clk_i    (clk_i),
+      .rst_i    (fl),
+      .s_data_i (rxq_in),
+      .s_valid_i(rxq_push),
+      .s_ready_o(rxq_in_ready),
+      .m_data_o (rxq_head),
+      .m_valid_o(rxq_valid),
+      .m_ready_i(rxq_pop),
+      .count_o  (rxq_count)
+  );
+
+  // =========================================================================
+  // Forwarder
+  // =========================================================================
+  localparam [2:0] F_IDLE = 3'd0;  // waiting for a frame
+  localparam [2:0] F_DECODE = 3'd1;  // checking op, size and state
+  localparam [2:0] F_ARGS = 3'd2;  // reading argument bytes from the buffer
+  localparam [2:0] F_CHECK = 3'd3;  // checking arguments (see CK_*)
+  localparam [2:0] F_SEND = 3'd4;  // sending op, arguments and data to the core
+  localparam [2:0] F_RSP = 3'd5;  // queueing the response descriptor
+
+  localparam [1:0] SP_OP = 2'd0;
+  localparam [1:0] SP_ARG = 2'd1;
+  localparam [1:0] SP_DATA = 2'd2;
+
+  // F_CHECK steps: a load's size; a RUN, or each layer of a NET_RUN, checked
+  // with qa_core's rules (rq_ok) so that the core never refuses one
+  localparam [3:0] CK_LOAD = 4'd0;  // load: data size against the arguments
+  localparam [3:0] CK_RUNARGS = 4'd1;  // RUN: arguments into the request
+  localparam [3:0] CK_NET = 4'd2;  // NET_RUN: is a table loaded
+  localparam [3:0] CK_FETCH = 4'd3;  // NET_RUN: read a layer from the shadow table
+  localparam [3:0] CK_BASIC = 4'd4;  // the checks without products
+  localparam [3:0] CK_X = 4'd5;  // rg*k <= XB_DEPTH
+  localparam [3:0] CK_W = 4'd6;  // wbase + cg*k <= 2*WB_DEPTH, pbase + cg <= 2*PG_MAX
+  localparam [3:0] CK_N = 4'd7;  // written back: rg*N <= XB_DEPTH
+  localparam [3:0] CK_R = 4'd8;  // result bytes: rows * columns
+
+  reg [2:0] f_state_q;
+  reg [3:0] ck_q;
+  reg [7:0] f_op_q, f_seq_q, f_exp_q;
+  reg [3:0] f_st_q;
+  reg [15:0] f_len_q;
+  reg [103:0] f_arg_q;  // up to 13 argument bytes, byte n at [8n +: 8]
+  reg [3:0] f_nargs_q;  // argument bytes of this command
+  reg [3:0] f_aidx_q;
+  reg [15:0] f_dat_q;  // data bytes still to send from the buffer
+  reg [1:0] f_phase_q;
+  reg [N_W-1:0] f_nres_q;  // core response bytes of this command
+  reg f_ident_q;
+  reg [24:0] ld_left_q;  // data bytes the load in progress still expects
+  reg ld_net_q;  // the load in progress is a NET_LOAD (its bytes fill the shadow)
+
+  // shadow of the core's network table (what NET_LOAD sent it)
+  reg [4:0] nl_n_q;  // layers in the table, 0: none (as qa_core's net_n_q)
+  reg [4:0] nl_wl_q;  // layer being written
+  reg [3:0] nl_wb_q;  // byte of that layer's descriptor
+  reg [4:0] net_l_q;  // layer being checked
+  reg [4:0] nf_idx_q;  // descriptor byte being fetched (read data lags a cycle)
+  wire [7:0] nt_rd_data;
+
+  // the run request being checked (a RUN, or one layer of a NET_RUN)
+  reg [15:0] rq_wbase_q, rq_pbase_q, rq_rg_q, rq_cg_q, rq_k_q;
+  reg [7:0] rq_lrows_q, rq_lcols_q, rq_round_q, rq_lo_q, rq_hi_q;
+  reg rq_wb_q;  // a layer that writes its results back (not the last)
+
+  // sequential multiplier: p = a * b, one bit of b per clock
+  reg [47:0] mul_a_q, mul_p_q;
+  reg [23:0] mul_b_q;
+  reg mul_busy_q;
+  wire mul_done = mul_busy_q && (mul_b_q == 24'd0);
+
+  // response descriptor queue
+  localparam integer RQ_W = 8 + 8 + 4 + 8 + N_W + 1;  // op, seq, status, expected, bytes, ident
+  reg rq_push;
+  reg [RQ_W-1:0] rq_in;
+  wire rq_in_ready;
+  wire [RQ_W-1:0] rq_head;
+  wire rq_valid;
+  reg rq_pop;
+  wire [2:0] rq_count;
+
+  // loads: the count field and the data bytes per counted unit
+  reg [15:0] ld_count;
+  reg [8:0] ld_unit;
+  always @(*) begin
+    case (f_op_q)
+      OP_LOAD_X: begin
+        ld_count = f_arg_q[23:8];
+        ld_unit  = ROWS[8:0];
+      end
+      OP_LOAD_W: begin
+        ld_count = f_arg_q[23:8];
+        ld_unit  = COLS[8:0];
+      end
+      OP_LOAD_P: begin
+        ld_count = f_arg_q[23:8];
+        ld_unit  = P_UNIT;
+      end
+      OP_LOAD_WA: begin
+        ld_count = f_arg_q[31:16];
+        ld_unit  = COLS[8:0];
+      end
+      OP_LOAD_PA: begin
+        ld_count = f_arg_q[31:16];
+        ld_unit  = P_UNIT;
+      end
+      default: begin  // OP_NET_LOAD
+        ld_count = {8'd0, f_arg_q[7:0]};
+        ld_unit  = ND_BYTES[8:0];
+      end
+    endcase
+  end
+  wire [24:0] ld_total = {9'd0, ld_count} * {16'd0, ld_unit};
+  wire [24:0] ld_data = {9'd0, f_len_q} - {21'd0, f_nargs_q};  // data in this frame
+
+  // the run request's checks that need no product (qa_core's rq_ok)
+  wire rq_basic_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
+      (rq_lrows_q != 8'd0) && ({24'd0, rq_lrows_q} <= ROWS) && (rq_lcols_q != 8'd0) &&
+      ({24'd0, rq_lcols_q} <= COLS) && (rq_round_q <= 8'd3) &&
+      ($signed(rq_lo_q) <= $signed(rq_hi_q));
+  // result rows and columns (rq_rows valid once rg passed the X check)
+  wire [23:0] rq_rows = ({8'd0, rq_rg_q} - 24'd1) * ROWS[23:0] + {16'd0, rq_lrows_q};
+  wire [23:0] rq_cols = ({8'd0, rq_cg_q} - 24'd1) * COLS[23:0] + {16'd0, rq_lcols_q};
+  wire rq_w_ok = ({32'd0, rq_wbase_q} + mul_p_q <= {16'd0, W_END32}) &&
+                 ({16'd0, rq_pbase_q} + {16'd0, rq_cg_q} <= P_END32);
+
+  // buffer reads: the RAM address is the next value of rd_q, so the RAM
+  // output always shows the byte at rd_q
+  wire cmd_fire = m_cmd_valid_o && m_cmd_ready_i;
+  wire data_fire = (f_state_q == F_SEND) && (f_phase_q == SP_DATA) && cmd_fire;
+  reg [RB_W:0] rd_d;
+  always @(*) begin
+    rd_d = rd_q;
+    if (f_state_q == F_ARGS || data_fire) rd_d = rd_q + 1'b1;
+  end
+  wire [7:0] rb_rd_data;
+
+  qa_ram #(
+      .WIDTH (8),
+      .DEPTH (RXBUF_BYTES),
+      .ADDR_W(RB_W)
+  ) u_rxbuf (
+      .clk_i    (clk_i),
+      .wr_en_i  (rb_write),
+      .wr_addr_i(wr_q[RB_W-1:0]),
+      .wr_data_i(ev_data),
+      .rd_en_i  (1'b1),
+      .rd_addr_i(rd_d[RB_W-1:0]),
+      .rd_data_o(rb_rd_data)
+  );
+
+  // shadow network table: layer l, byte b at {l, b} (16-byte stride)
+  qa_ram #(
+      .WIDTH (8),
+      .DEPTH (256),
+      .ADDR_W(8)
+  ) u_net_shadow (
+      .clk_i    (clk_i),
+      .wr_en_i  (data_fire && ld_net_q && ({27'd0, nl_wl_q} < NL_MAX)),
+      .wr_addr_i({nl_wl_q[3:0], nl_wb_q}),
+      .wr_data_i(rb_rd_data),
+      .rd_en_i  (1'b1),
+      .rd_addr_i({net_l_q[3:0], nf_idx_q[3:0]}),
+      .rd_data_o(nt_rd_data)
+  );
+
+  // a payload byte count as a receive-buffer pointer step
+  function [RB_W:0] rb_step;
+    input [15:0] v;
+    integer i;
+    begin
+      rb_step = {(RB_W + 1) {1'b0}};
+      for (i = 0; i <= RB_W && i < 16; i = i + 1) rb_step[i] = v[i];
+    end
+  endfunction
+
+  // reject the frame with status st: skip its unread payload bytes
+  task reject;
+    input [3:0] st;
+    input [15:0] unread;
+    begin
+      f_st_q     <= st;
+      f_exp_q    <= f_seq_q + 8'd1;
+      f_nres_q   <= {N_W{1'b0}};
+      f_ident_q  <= 1'b0;
+      mul_busy_q <= 1'b0;
+      rd_q       <= rd_q + rb_step(unread);
+      f_state_q  <= F_RSP;
+    end
+  endtask
+
+  // start a product
+  task mul_start;
+    input [47:0] a;
+    input [23:0] b;
+    begin
+      mul_busy_q <= 1'b1;
+      mul_a_q    <= a;
+      mul_b_q    <= b;
+      mul_p_q    <= 48'd0;
+    end
+  endtask
+
+  always @(posedge clk_i) begin
+    rxq_pop <= 1'b0;
+    rq_push <= 1'b0;
+    error_o <= 1'b0;
+    if (fl) begin
+      f_state_q  <= F_IDLE;
+      ck_q       <= CK_LOAD;
+      rd_q       <= {(RB_W + 1) {1'b0}};
+      ld_left_q  <= 25'd0;
+      ld_net_q   <= 1'b0;
+      nl_n_q     <= 5'd0;
+      nl_wl_q    <= 5'd0;
+      nl_wb_q    <= 4'd0;
+      net_l_q    <= 5'd0;
+      nf_idx_q   <= 5'd0;
+      mul_busy_q <= 1'b0;
+      f_phase_q  <= SP_OP;
+    end else begin
+      if (mul_busy_q && !mul_done) begin
+        if (mul_b_q[0]) mul_p_q <= mul_p_q + mul_a_q;
+        mul_a_q <= mul_a_q << 1;
+        mul_b_q <= mul_b_q >> 1;
+      end
+      // NET_LOAD bytes on their way to the core also fill the shadow table
+      if (data_fire && ld_net_q) begin
+        if (nl_wb_q == ND_BYTES[3:0] - 4'd1) begin
+          nl_wb_q <= 4'd0;
+          nl_wl_q <= nl_wl_q + ({27'd0, nl_wl_q} < NL_MAX ? 5'd1 : 5'd0);
+        end else begin
+          nl_wb_q <= nl_wb_q + 4'd1;
+        end
+      end
+      case (f_state_q)
+        F_IDLE: begin
+          if (rxq_valid && !rxq_pop) begin
+            rxq_pop <= 1'b1;
+            {f_op_q, f_seq_q, f_st_q, f_exp_q, f_len_q} <= rxq_head;
+            f_nres_q  <= {N_W{1'b0}};
+            f_ident_q <= 1'b0;
+            f_aidx_q  <= 4'd0;
+            f_state_q <= F_DECODE;
+          end
+        end
+        F_DECODE: begin
+          f_aidx_q <= 4'd0;
+          if (f_st_q != ST_OK) begin
+            f_state_q <= F_RSP;  // damaged frame: answer with the parser's status
+          end else if (f_op_q > OP_NET_RUN && f_op_q != OP_LOAD_MORE && f_op_q != OP_RESET) begin
+            reject(ST_UNKNOWN_OPCODE, f_len_q);
+          end else if (ld_left_q != 25'd0 && f_op_q != OP_LOAD_MORE) begin
+            reject(ST_BUSY, f_len_q);
+          end else if (f_op_q == OP_NOP || f_op_q == OP_RESET) begin
+            if (f_len_q != 16'd0) reject(ST_BAD_SIZE, f_len_q);
+            else f_state_q <= F_RSP;
+          end else if (f_op_q == OP_IDENT || f_op_q == OP_COUNTERS || f_op_q == OP_CLEAR) begin
+            if (f_len_q != 16'd0) begin
+              reject(ST_BAD_SIZE, f_len_q);
+            end else begin
+              f_nres_q  <= (f_op_q == OP_CLEAR) ? {N_W{1'b0}} : N_IDENT_CORE;
+              f_ident_q <= (f_op_q == OP_IDENT);
+              f_nargs_q <= 4'd0;
+              f_dat_q   <= 16'd0;
+              f_phase_q <= SP_OP;
+              f_state_q <= F_SEND;
+            end
+          end else if (f_op_q == OP_LOAD_MORE) begin
+            if (ld_left_q == 25'd0) begin
+              reject(ST_NO_LOAD, f_len_q);
+            end else if ({9'd0, f_len_q} > ld_left_q) begin
+              reject(ST_BAD_SIZE, f_len_q);
+            end else begin
+              ld_left_q <= ld_left_q - {9'd0, f_len_q};
+              f_nargs_q <= 4'd0;
+              f_dat_q   <= f_len_q;
+              f_phase_q <= SP_DATA;
+              f_state_q <= (f_len_q == 16'd0) ? F_RSP : F_SEND;
+            end
+          end else begin
+            // commands with arguments: the loads, RUN, NET_RUN
+            f_nargs_q <= (f_op_q == OP_RUN) ? 4'd13 : (f_op_q == OP_NET_LOAD) ? 4'd1 :
+                (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA || f_op_q == OP_NET_RUN) ?
+                4'd4 : 4'd3;
+            ck_q <= (f_op_q == OP_RUN) ? CK_RUNARGS : (f_op_q == OP_NET_RUN) ? CK_NET : CK_LOAD;
+            if ((f_op_q == OP_RUN && f_len_q != 16'd13) ||
+                (f_op_q == OP_NET_RUN && f_len_q != 16'd4) ||
+                (f_op_q == OP_NET_LOAD && f_len_q < 16'd1) ||
+                ((f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) && f_len_q < 16'd4) ||
+                (f_op_q <= OP_LOAD_P && f_len_q < 16'd3))
+              reject(ST_BAD_SIZE, f_len_q);
+            else f_state_q <= F_ARGS;
+          end
+        end
+        F_ARGS: begin
+          f_arg_q[f_aidx_q*8+:8] <= rb_rd_data;
+          rd_q <= rd_d;
+          f_aidx_q <= f_aidx_q + 4'd1;
+          if (f_aidx_q == f_nargs_q - 4'd1) f_state_q <= F_CHECK;
+        end
+        F_CHECK: begin
+          case (ck_q)
+            CK_LOAD: begin
+              if (ld_data > ld_total) begin
+                reject(ST_BAD_SIZE, f_len_q - {12'd0, f_nargs_q});
+              end else begin
+                ld_left_q <= ld_total - ld_data;
+                ld_net_q  <= (f_op_q == OP_NET_LOAD);
+                if (f_op_q == OP_NET_LOAD) begin
+                  // as qa_core: a table of more than NL_MAX layers is none
+                  nl_n_q  <= ({16'd0, ld_count} > NL_MAX) ? 5'd0 : ld_count[4:0];
+                  nl_wl_q <= 5'd0;
+                  nl_wb_q <= 4'd0;
+                end
+                f_dat_q   <= f_len_q - {12'd0, f_nargs_q};
+                f_aidx_q  <= 4'd0;
+                f_phase_q <= SP_OP;
+                f_state_q <= F_SEND;
+              end
+            end
+            CK_RUNARGS: begin
+              // xbank, wbank, rg, cg, k, last_rows, last_cols, round, lo, hi
+              rq_wbase_q <= f_arg_q[8] ? WB_DEPTH[15:0] : 16'd0;
+              rq_pbase_q <= f_arg_q[8] ? PG_MAX[15:0] : 16'd0;
+              rq_rg_q    <= f_arg_q[31:16];
+              rq_cg_q    <= f_arg_q[47:32];
+              rq_k_q     <= f_arg_q[63:48];
+              rq_lrows_q <= f_arg_q[71:64];
+              rq_lcols_q <= f_arg_q[79:72];
+              rq_round_q <= f_arg_q[87:80];
+              rq_lo_q    <= f_arg_q[95:88];
+              rq_hi_q    <= f_arg_q[103:96];
+              rq_wb_q    <= 1'b0;
+              ck_q       <= CK_BASIC;
+            end
+            CK_NET: begin
+              // xbank, rg (2), last_rows
+              if (nl_n_q == 5'd0) begin
+                reject(ST_BAD_ARG, 16'd0);
+              end else begin
+                net_l_q  <= 5'd0;
+                nf_idx_q <= 5'd0;
+                ck_q     <= CK_FETCH;
+              end
+            end
+            CK_FETCH: begin
+              // descriptor: wbase (2), pbase (2), cg (2), k (2), last_cols,
+              // round, lo, hi; byte n arrives while nf_idx_q is n+1
+              nf_idx_q <= nf_idx_q + 5'd1;
+              case (nf_idx_q)
+                5'd1: rq_wbase_q[7:0] <= nt_rd_data;
+                5'd2: rq_wbase_q[15:8] <= nt_rd_data;
+                5'd3: rq_pbase_q[7:0] <= nt_rd_data;
+                5'd4: rq_pbase_q[15:8] <= nt_rd_data;
+                5'd5: rq_cg_q[7:0] <= nt_rd_data;
+                5'd6: rq_cg_q[15:8] <= nt_rd_data;
+                5'd7: rq_k_q[7:0] <= nt_rd_data;
+                5'd8: rq_k_q[15:8] <= nt_rd_data;
+                5'd9: rq_lcols_q <= nt_rd_data;
+                5'd10: rq_round_q <= nt_rd_data;
+                5'd11: rq_lo_q <= nt_rd_data;
+                5'd12: begin
+                  rq_hi_q    <= nt_rd_data;
+                  rq_rg_q    <= f_arg_q[23:8];
+                  rq_lrows_q <= f_arg_q[31:24];
+                  rq_wb_q    <= (net_l_q + 5'd1 < nl_n_q);
+                  ck_q       <= CK_BASIC;
+                end
+                default: ;
+              endcase
+            end
+            CK_BASIC: begin
+              if (!rq_basic_ok) begin
+                reject(ST_BAD_ARG, 16'd0);
+              end else begin
+                mul_start({32'd0, rq_rg_q}, {8'd0, rq_k_q});
+                ck_q <= CK_X;
+              end
+            end
+            CK_X: begin
+              if (mul_done) begin
+                if (mul_p_q > {16'd0, XB_DEPTH32}) begin
+                  reject(ST_BAD_ARG, 16'd0);
+                end else begin
+                  mul_start({32'd0, rq_cg_q}, {8'd0, rq_k_q});
+                  ck_q <= CK_W;
+                end
+              end
+            end
+            CK_W: begin
+              if (mul_done) begin
+                if (!rq_w_ok) begin
+                  reject(ST_BAD_ARG, 16'd0);
+                end else if (rq_wb_q) begin
+                  mul_start({24'd0, rq_cols}, {8'd0, rq_rg_q});
+                  ck_q <= CK_N;
+                end else begin
+                  mul_start({24'd0, rq_rows}, rq_cols);
+                  ck_q <= CK_R;
+                end
+              end
+            end
+            CK_N: begin
+              if (mul_done) begin
+                mul_busy_q <= 1'b0;
+                if (mul_p_q > {16'd0, XB_DEPTH32}) begin
+                  reject(ST_BAD_ARG, 16'd0);
+                end else begin
+                  net_l_q  <= net_l_q + 5'd1;
+                  nf_idx_q <= 5'd0;
+                  ck_q     <= CK_FETCH;
+                end
+              end
+            end
+            default: begin  // CK_R
+              if (mul_done) begin
+                mul_busy_q <= 1'b0;
+                f_nres_q   <= mul_p_q[N_W-1:0];
+                f_dat_q    <= 16'd0;
+                f_aidx_q   <= 4'd0;
+                f_phase_q  <= SP_OP;
+                f_state_q  <= F_SEND;
+              end
+            end
+          endcase
+        end
+        F_SEND: begin
+          if (cmd_fire) begin
+            case (f_phase_q)
+              SP_OP: begin
+                if (f_nargs_q != 4'd0) f_phase_q <= SP_ARG;
+                else if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
+                else f_state_q <= F_RSP;
+              end
+              SP_ARG: begin
+                f_aidx_q <= f_aidx_q + 4'd1;
+                if (f_aidx_q == f_nargs_q - 4'd1) begin
+                  if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
+                  else f_state_q <= F_RSP;
+                end
+              end
+              default: begin
+                rd_q    <= rd_d;
+                f_dat_q <= f_dat_q - 16'd1;
+                if (f_dat_q == 16'd1) f_state_q <= F_RSP;
+              end
+            endcase
+          end
+        end
+        default: begin  // F_RSP
+          if (rq_in_ready) begin
+            rq_push   <= 1'b1;
+            rq_in     <= {f_op_q, f_seq_q, f_st_q, f_exp_q, f_nres_q, f_ident_q};
+            error_o   <= (f_st_q != ST_OK);
+            f_state_q <= F_IDLE;
+          end
+        end
+      endcase
+    end
+  end
+
+  assign m_cmd_valid_o = (f_state_q == F_SEND);
+  assign m_cmd_data_o = (f_phase_q == SP_OP) ? f_op_q :
+                        (f_phase_q == SP_ARG) ? f_arg_q[f_aidx_q*8+:8] : rb_rd_data;
+
+  qa_fifo #(
+      .WIDTH(RQ_W),
+      .DEPTH(4),
+      .CNT_W(3)
+  ) u_rspq (
+      .clk_i    (clk_i),
+      .rst_i    (fl),
+      .s_data_i (rq_in),
+      .s_valid_i(rq_push),
+      .s_ready_o(rq_in_ready),
+      .m_data_o (rq_head),
+      .m_valid_o(rq_valid),
+      .m_ready_i(rq_pop),
+      .count_o  (rq_count)
+  );
+
+  // =========================================================================
+  // Response framer
+  // =========================================================================
+  localparam [2:0] T_IDLE = 3'd0;  // waiting for a response descriptor
+  localparam [2:0] T_START = 3'd1;  // sizing the next frame
+  localparam [2:0] T_HDR = 3'd2;  // header bytes
+  localparam [2:0] T_PAY = 3'd3;  // payload bytes
+  localparam [2:0] T_CRC = 3'd4;  // CRC bytes
+
+  // IDENT's link part, byte n at [8n +: 8] (docs/protocol.md, section 3)
+  wire [127:0] link_info = {
+    TIMEOUT_CYCLES[31:0], BAUD[31:0], RXBUF_BYTES[31:0], MAX_PAYLOAD[15:0], MAX_FRAMES[7:0],
+    PROTO_VERSION[7:0]
+  };
+
+  reg [2:0] t_state_q;
+  reg [7:0] t_op_q, t_seq_q, t_exp_q;
+  reg [3:0] t_st_q;
+  reg [N_W-1:0] t_nres_q;  // bytes to take from the core
+  reg [NR_W-1:0] t_rem_q;  // payload bytes of the response not yet framed
+  reg [NR_W-1:0] t_off_q;  // payload bytes of the response sent so far
+  reg [15:0] t_flen_q;  // payload length of the current frame
+  reg [15:0] t_fleft_q;  // payload bytes of the current frame still to send
+  reg t_more_q;
+  reg [2:0] t_idx_q;  // header or CRC byte index
+
+  wire enc_ready;
+  wire [31:0] tx_crc;
+  wire [NR_W-1:0] t_nres_ext = {{(NR_W - N_W) {1'b0}}, t_nres_q};
+  wire pay_core = (t_st_q == ST_OK) && (t_off_q < t_nres_ext);
+  wire [3:0] info_idx = t_off_q[3:0] - 4'd4;  // t_off_q - 20, for offsets 20..35
+  reg [7:0] t_data;
+  reg t_valid;
+  always @(*) begin
+    t_data  = 8'h00;
+    t_valid = 1'b0;
+    case (t_state_q)
+      T_HDR: begin
+        t_valid = 1'b1;
+        case (t_idx_q)
+          3'd0: t_data = t_op_q | 8'h80;
+          3'd1: t_data = t_seq_q;
+          3'd2: t_data = {t_more_q, 3'd0, t_st_q};
+          3'd3: t_data = t_flen_q[7:0];
+          default: t_data = t_flen_q[15:8];
+        endcase
+      end
+      T_PAY: begin
+        if (t_st_q != ST_OK) begin
+          t_valid = 1'b1;
+          t_data  = t_exp_q;
+        end else if (pay_core) begin
+          t_valid = s_rsp_valid_i;
+          t_data  = s_rsp_data_i;
+        end else begin
+          t_valid = 1'b1;
+          t_data  = link_info[info_idx*8+:8];
+        end
+      end
+      T_CRC: begin
+        t_valid = 1'b1;
+        t_data  = tx_crc[t_idx_q[1:0]*8+:8];
+      end
+      default: ;
+    endcase
+  end
+  wire t_last = (t_state_q == T_CRC) && (t_idx_q == 3'd3);
+  wire t_fire = t_valid && enc_ready;
+  assign s_rsp_ready_o = (t_state_q == T_PAY) && pay_core && enc_ready;
+
+  // fields of the response descriptor at the head of the queue
+  wire [7:0] rq_op = rq_head[RQ_W-1-:8];
+  wire [7:0] rq_seq = rq_head[RQ_W-9-:8];
+  wire [3:0] rq_st = rq_head[RQ_W-17-:4];
+  wire [7:0] rq_exp = rq_head[RQ_W-21-:8];
+  wire [N_W-1:0] rq_nres = rq_head[N_W:1];
+  wire rq_ident = rq_head[0];
+  wire [NR_W-1:0] rq_total = {{(NR_W - N_W) {1'b0}}, rq_nres} +
+                             (rq_ident ? N_IDENT_LINK : {NR_W{1'b0}});
+
+  always @(posedge clk_i) begin
+    rq_pop <= 1'b0;
+    if (fl) begin
+      t_state_q <= T_IDLE;
+      t_idx_q   <= 3'd0;
+    end else begin
+      case (t_state_q)
+        T_IDLE: begin
+          if (rq_valid && !rq_pop) begin
+            rq_pop <= 1'b1;
+            t_op_q    <= rq_op;
+            t_seq_q   <= rq_seq;
+            t_st_q    <= rq_st;
+            t_exp_q   <= rq_exp;
+            t_nres_q  <= rq_nres;
+            t_rem_q   <= (rq_st != ST_OK) ? N_ONE : rq_total;
+            t_off_q   <= {NR_W{1'b0}};
+            t_state_q <= T_START;
+          end
+        end
+        T_START: begin
+          t_more_q  <= (t_rem_q > MAXP_NR);
+          t_flen_q  <= (t_rem_q > MAXP_NR) ? MAX_PAYLOAD[15:0] : t_rem_q[15:0];
+          t_fleft_q <= (t_rem_q > MAXP_NR) ? MAX_PAYLOAD[15:0] : t_rem_q[15:0];
+          t_idx_q   <= 3'd0;
+          t_state_q <= T_HDR;
+        end
+        T_HDR: begin
+          if (t_fire) begin
+            t_idx_q <= t_idx_q + 3'd1;
+            if (t_idx_q == 3'd4) begin
+              t_idx_q   <= 3'd0;
+              t_state_q <= (t_fleft_q != 16'd0) ? T_PAY : T_CRC;
+            end
+          end
+        end
+        T_PAY: begin
+          if (t_fire) begin
+            t_off_q   <= t_off_q + 1'b1;
+            t_fleft_q <= t_fleft_q - 16'd1;
+            if (t_fleft_q == 16'd1) t_state_q <= T_CRC;
+          end
+        end
+        default: begin  // T_CRC
+          if (t_fire) begin
+            t_idx_q <= t_idx_q + 3'd1;
+            if (t_idx_q == 3'd3) begin
+              t_rem_q   <= t_rem_q - {{(NR_W - 16) {1'b0}}, t_flen_q};
+              t_state_q <= t_more_q ? T_START : T_IDLE;
+            end
+          end
+        end
+      endcase
+    end
+  end
+
+  qa_crc32 u_tx_crc (
+      .clk_i  (clk_i),
+      .rst_i  (fl),
+      .init_i (t_state_q == T_HDR && t_idx_q == 3'd0),
+      .valid_i(t_fire && (t_state_q == T_HDR || t_state_q == T_PAY)),
+      .data_i (t_data),
+      .crc_o  (tx_crc)
+  );
+
+  // COBS encoder and transmit FIFO
+  wire [7:0] enc_data;
+  wire enc_valid, txf_ready;
+  wire [4:0] txf_count;
+
+  qa_cobs_enc u_enc (
+      .clk_i    (clk_i),
+      .rst_i    (fl),
+      .s_data_i (t_data),
+      .s_last_i (t_last),
+      .s_valid_i(t_valid),
+      .s_ready_o(enc_ready),
+      .m_data_o (enc_data),
+      .m_valid_o(enc_valid),
+      .m_ready_i(txf_ready)
+  );
+
+  qa_fifo #(
+      .WIDTH(8),
+      .DEPTH(16),
+      .CNT_W(5)
+  ) u_tx_fifo (
+      .clk_i    (clk_i),
+      .rst_i    (fl),
+      .s_data_i (enc_data),
+      .s_valid_i(enc_valid),
+      .s_ready_o(txf_ready),
+      .m_data_o (m_tx_data_o),
+      .m_valid_o(m_tx_valid_o),
+      .m_ready_i(m_tx_ready_i),
+      .count_o  (txf_count)
+  );
+
+  assign rx_active_o = in_q;
+  assign tx_active_o = (t_state_q != T_IDLE) || m_tx_valid_o;
+  // for a simulator that stops the clock while nothing happens: every queue
+  // empty, every state machine at rest, no partial frame (its timeout runs)
+  assign idle_o = !(rxf_valid || dec_busy || in_q || flush_q || rst_push_q || rxq_push ||
+                    rxq_valid || (f_state_q != F_IDLE) || rq_push || rq_valid ||
+                    (t_state_q != T_IDLE) || enc_valid || m_tx_valid_o);
+
+  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count};
+
+endmodule
+
+`default_nettype wire
