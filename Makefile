@@ -2,8 +2,8 @@
 # qarray - top-level Makefile. `make help` lists the targets.
 #
 # The pieces live in mk/: rtl.mk (sources, lint), sim.mk (Verilator models),
-# host.mk (libqarray, the qarray CLI, test programs), test.mk (tests, bench,
-# demo). Tool names and options are variables, so `make VERILATOR=...` works.
+# host.mk (libqarray, the qarray CLI, test programs), usb.mk (the emulated
+# board, qarray-emu), test.mk (tests, bench, demo). Tool names and options are variables, so `make VERILATOR=...` works.
 
 BUILD      ?= build
 CC         ?= cc
@@ -35,6 +35,7 @@ endif
 include mk/rtl.mk
 include mk/sim.mk
 include mk/host.mk
+include mk/usb.mk
 include mk/test.mk
 
 .PHONY: all deps help clean
@@ -51,7 +52,7 @@ deps:
 	bash mk/deps.sh
 	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
 
-all: $(QARRAY) $(LIBQARRAY) ## build libqarray, the qarray CLI and the Verilator models
+all: $(QARRAY) $(QARRAY_EMU) $(LIBQARRAY) ## build libqarray, the qarray CLI, qarray-emu and the Verilator models
 
 help: ## list the targets
 	@echo "qarray make targets:"

@@ -13,12 +13,13 @@
  * the pin). The emulator never holds RX constant across one of its own line
  * edges.
  *
- * Two implementations exist or are planned:
+ Two implementations:
  *   - board_echo.c: a UART in C at a board-side baud (loopback, echo with a
  *     transform, or mute), for testing the USB half without RTL;
- *   - the chip-level Verilator model (rtl/qa_chip.v): step() drives
- *     uart_rx_i and toggles clk_i up to n times, stopping after the cycle
- *     in which uart_tx_o changed; busy() returns busy_o.
+ *   - board_chip.c: the chip-level Verilator model (rtl/qa_chip.v,
+ *     sim/qa_chip_sim.h): step() drives uart_rx_i and toggles clk_i up to n
+ *     times, stopping after the cycle in which uart_tx_o changed; busy()
+ *     returns busy_o.
  *
  * All calls for one board come from one thread (the emulator's line
  * thread), so a board needs no locking of its own.
@@ -94,5 +95,18 @@ int qa_echo_board_new(qa_board *board, const qa_echo_cfg *cfg, char *err,
 void qa_echo_board_stats(const qa_board *board, qa_echo_stats *st);
 /* "same", "inc", "not", "mute" -> mode; returns 0, or -1 for another name */
 int qa_echo_mode_parse(const char *name, qa_echo_mode *mode);
+
+/* ---- the chip-level RTL (board_chip.c) ------------------------------------ */
+
+/*
+ * Make *board the Verilator model of the whole chip built as `model` (a
+ * name of qa_chip_models(), e.g. "icebreaker"; NULL = the default), at the
+ * clock and baud that model was built for. Returns 0, or -1 with a message
+ * in err when there is no such model, -2 when out of memory.
+ */
+int qa_chip_board_new(qa_board *board, const char *model, char *err,
+		      size_t errlen);
+/* The line rate of a chip board's UART (board->ctx of qa_chip_board_new). */
+uint32_t qa_chip_board_baud(const qa_board *board);
 
 #endif

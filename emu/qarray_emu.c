@@ -15,20 +15,26 @@
  * emulator could not start, 127 when COMMAND was not found. COMMAND gets
  * QARRAY_EMU_TARGET (e.g. "ftdi:s:QAEMU-ICEBREAKER") in its environment.
  */
-#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* openpty(), cfmakeraw() */
 #endif
+#include "emu_line.h"
 #include "qa_emu.h"
 #include "qarray.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t g_signal;
 
@@ -44,21 +50,28 @@ static void usage(FILE *f)
 		"Run COMMAND with an emulated FTDI USB bridge and board attached\n"
 		"(umockdev; COMMAND sees it through libusb/libftdi as real hardware).\n"
 		"\n"
-		"  --board NAME          icebreaker (FT2232H, 48 MHz, 12000000 baud; default)\n"
-		"                        or ulx3s (FT231X, 75 MHz, 3000000 baud)\n"
+		"  --board NAME          icebreaker (FT2232H bridge; default) or ulx3s\n"
+		"                        (FT231X bridge), wired to that board's chip:\n"
+		"                        the cycle-accurate RTL of rtl/qa_chip.v\n"
 		"  --chip ft2232h|ft231x override the board's bridge chip\n"
-		"  --board-clock HZ      board clock\n"
-		"  --board-baud BAUD     the board UART's line rate\n"
-		"  --echo MODE           what the board does with a byte: same (default),\n"
-		"                        inc (+1), not (~), mute (nothing)\n"
+		"  --echo MODE           wire a C UART model instead of the chip, which\n"
+		"                        does this with a byte: same, inc (+1), not (~),\n"
+		"                        mute (nothing) - for testing the USB half alone\n"
+		"  --board-clock HZ      the echo board's clock (default 48 MHz / 75 MHz)\n"
+		"  --board-baud BAUD     the echo board's line rate (default 12000000 /\n"
+		"                        3000000)\n"
 		"  --serial S            USB serial number (default QAEMU-<BOARD>)\n"
 		"  --realtime            keep simulated time behind the wall clock\n"
 		"  --unplug-after-bytes N  pull the plug once the host sent N bytes\n"
+		"  --pty                 no USB: wire the board to a pseudo-terminal\n"
+		"                        instead, for --target tty:PATH (the path is in\n"
+		"                        $QARRAY_EMU_TARGET)\n"
 		"  -v, --verbose         report the bridge and board counters at exit\n"
 		"  -h, --help\n"
 		"\n"
-		"The board is a C UART model that echoes bytes at its own baud; a host\n"
-		"using another baud gets garbage or a timeout, as with hardware.\n"
+		"The board runs at its own baud; a host using another baud gets garbage,\n"
+		"CRC errors or a timeout, as with hardware. COMMAND finds the bridge as\n"
+		"--target ftdi (it is the only one) or $QARRAY_EMU_TARGET.\n"
 		"Exit status: COMMAND's (128+N after signal N), 125 emulator error,\n"
 		"127 COMMAND not found.\n");
 }
@@ -74,10 +87,101 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
+/*
+ * --pty: the board's UART behind a pseudo-terminal. The slave is what
+ * COMMAND opens (tty:PATH); this process moves bytes between the master
+ * and the serial lines of an emu_line at the board's baud, so the board
+ * sees real 8N1 frames as it would behind a USB-serial adapter.
+ */
+static int run_pty(qa_board *board, uint32_t baud, char *const argv[],
+		   int verbose)
+{
+	int m, s, status = 125;
+	char name[128];
+	if (openpty(&m, &s, name, NULL, NULL) != 0) {
+		fprintf(stderr, "qarray-emu: openpty: %s\n", strerror(errno));
+		return 125;
+	}
+	struct termios t;
+	tcgetattr(m, &t);
+	cfmakeraw(&t);
+	tcsetattr(m, TCSANOW, &t);
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+	emu_line *l = NULL;
+	if (emu_line_new(&l, board, 1u << 16, 1u << 16, 0) != 0) {
+		fprintf(stderr, "qarray-emu: cannot start the line thread\n");
+		goto out;
+	}
+	emu_line_fmt fmt = { baud, 1, 8, 0, 1, 0 };
+	emu_line_set_format(l, &fmt);
+	char target[192];
+	snprintf(target, sizeof target, "tty:%s,baud=%u", name, (unsigned)baud);
+	setenv("QARRAY_EMU_TARGET", target, 1);
+	if (verbose)
+		fprintf(stderr, "qarray-emu: %s wired to the %s board at %u baud "
+			"(target %s)\n", name, board->name, (unsigned)baud, target);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "qarray-emu: fork: %s\n", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(m);
+		close(s);
+		execvp(argv[0], argv);
+		fprintf(stderr, "qarray-emu: cannot run '%s': %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	uint8_t in[4096], outb[4096];
+	size_t in_len = 0;
+	for (;;) {
+		int ws;
+		pid_t w = waitpid(pid, &ws, WNOHANG);
+		if (w == pid) {
+			status = WIFEXITED(ws) ? WEXITSTATUS(ws) :
+				 WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 125;
+			break;
+		}
+		if (g_signal) {
+			kill(pid, g_signal);
+			g_signal = 0;
+		}
+		struct pollfd p = { m, POLLIN, 0 };
+		poll(&p, 1, 1);
+		if (in_len < sizeof in) {
+			ssize_t r = read(m, in + in_len, sizeof in - in_len);
+			if (r > 0)
+				in_len += (size_t)r;
+		}
+		if (in_len) {
+			size_t k = emu_line_write(l, in, in_len);
+			memmove(in, in + k, in_len - k);
+			in_len -= k;
+		}
+		emu_line_host_polls(l);
+		size_t k = emu_line_read(l, outb, sizeof outb, NULL);
+		for (size_t off = 0; off < k;) {
+			ssize_t r = write(m, outb + off, k - off);
+			if (r > 0)
+				off += (size_t)r;
+			else if (r < 0 && errno != EAGAIN && errno != EINTR)
+				break;
+			else
+				poll(&(struct pollfd){ m, POLLOUT, 0 }, 1, 1);
+		}
+	}
+out:
+	emu_line_free(l);
+	close(m);
+	close(s);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_BOARD = 256, O_CHIP, O_CLOCK, O_BAUD, O_ECHO, O_SERIAL,
-	       O_REALTIME, O_UNPLUG };
+	       O_REALTIME, O_UNPLUG, O_PTY };
 	static const struct option lo[] = {
 		{ "board", required_argument, NULL, O_BOARD },
 		{ "chip", required_argument, NULL, O_CHIP },
@@ -87,6 +191,7 @@ int main(int argc, char **argv)
 		{ "serial", required_argument, NULL, O_SERIAL },
 		{ "realtime", no_argument, NULL, O_REALTIME },
 		{ "unplug-after-bytes", required_argument, NULL, O_UNPLUG },
+		{ "pty", no_argument, NULL, O_PTY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -94,7 +199,7 @@ int main(int argc, char **argv)
 	const char *board = "icebreaker", *chip = NULL, *serial = NULL;
 	uint64_t clock = 0, baud = 0, unplug = 0;
 	qa_echo_mode mode = QA_ECHO_SAME;
-	int realtime = 0, verbose = 0, opt;
+	int realtime = 0, verbose = 0, echo = 0, pty = 0, opt;
 	while ((opt = getopt_long(argc, argv, "+vh", lo, NULL)) != -1) {
 		switch (opt) {
 		case O_BOARD:
@@ -115,6 +220,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_ECHO:
+			echo = 1;
 			if (qa_echo_mode_parse(optarg, &mode)) {
 				fprintf(stderr, "qarray-emu: --echo same|inc|not|mute, not '%s'\n",
 					optarg);
@@ -126,6 +232,9 @@ int main(int argc, char **argv)
 			break;
 		case O_REALTIME:
 			realtime = 1;
+			break;
+		case O_PTY:
+			pty = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -180,13 +289,35 @@ int main(int argc, char **argv)
 	cfg.realtime = realtime;
 
 	char err[512];
-	int rc = qa_echo_board_new(&cfg.board, &ecfg, err, sizeof err);
+	int rc;
+	if ((clock || baud) && !echo) {
+		fprintf(stderr, "qarray-emu: --board-clock and --board-baud apply "
+			"to an --echo board; the chip runs at the clock and baud "
+			"it was built for\n");
+		return 125;
+	}
+	if (echo)
+		rc = qa_echo_board_new(&cfg.board, &ecfg, err, sizeof err);
+	else
+		rc = qa_chip_board_new(&cfg.board, board, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "qarray-emu: %s\n", rc == -2 ? "out of memory" : err);
 		return 125;
 	}
 	qa_emu *emu = NULL;
 	int status = 125;
+	if (pty) {
+		struct sigaction sp;
+		memset(&sp, 0, sizeof sp);
+		sp.sa_handler = on_signal;
+		sigaction(SIGINT, &sp, NULL);
+		sigaction(SIGTERM, &sp, NULL);
+		status = run_pty(&cfg.board, echo ? ecfg.baud :
+				 qa_chip_board_baud(&cfg.board), argv + optind,
+				 verbose);
+		cfg.board.destroy(cfg.board.ctx);
+		return status;
+	}
 	unsigned idx = 0;
 	if (qa_emu_new(&emu, verbose, err, sizeof err) != QA_OK ||
 	    qa_emu_add(emu, &cfg, &idx, err, sizeof err) != QA_OK) {
@@ -205,11 +336,13 @@ int main(int argc, char **argv)
 	if (verbose)
 		fprintf(stderr,
 			"qarray-emu: %s 0403:%04x at %03u:%03u serial %s (%s); UART "
-			"wired to a C %s board, %llu Hz, %u baud%s\n",
+			"wired to %s %s board, %llu Hz, %u baud%s\n",
 			qa_emu_chip_name(info.chip),
 			info.chip == QA_EMU_FT2232H ? 0x6010u : 0x6015u, info.bus,
-			info.addr, info.serial, info.devnode, cfg.board.name,
-			(unsigned long long)ecfg.clock_hz, ecfg.baud,
+			info.addr, info.serial, info.devnode,
+			echo ? "a C echo" : "the RTL of the", cfg.board.name,
+			(unsigned long long)cfg.board.clock_hz,
+			echo ? ecfg.baud : qa_chip_board_baud(&cfg.board),
 			realtime ? ", real time" : "");
 
 	struct sigaction sa;

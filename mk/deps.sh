@@ -6,8 +6,11 @@
 set -euo pipefail
 
 # Debian packages: compilers, simulators, zlib for FST traces, Python for the
-# test scripts' JSON checks.
-DEB_PKGS=(make gcc g++ verilator iverilog zlib1g-dev python3 valgrind)
+# test scripts' JSON checks; libftdi1 and libusb for the USB transports,
+# umockdev for the emulated board; gnuplot for the demo's plot.
+DEB_PKGS=(make gcc g++ verilator iverilog zlib1g-dev python3 valgrind
+	pkg-config libftdi1-dev libusb-1.0-0-dev umockdev libumockdev-dev
+	gnuplot-nox)
 
 missing=()
 for p in "${DEB_PKGS[@]}"; do

@@ -4,6 +4,10 @@
 RTL_SRCS := rtl/qa_pe.v rtl/qa_array.v rtl/qa_requant.v rtl/qa_ram.v \
             rtl/qa_fifo.v rtl/qa_core.v
 RTL_TOP  := qa_core
+# the chip: UART and wire protocol in front of the core (docs/protocol.md);
+# tests/test_link.sh lints these over its own parameter matrix
+CHIP_SRCS := $(RTL_SRCS) rtl/qa_uart_rx.v rtl/qa_uart_tx.v rtl/qa_crc32.v \
+             rtl/qa_cobs_dec.v rtl/qa_cobs_enc.v rtl/qa_link.v rtl/qa_chip.v
 
 # Every configuration the tests use, plus the corners (1x1, tall, wide).
 LINT_MODELS := $(sort $(SIM_MODELS) 2x2 4x4 8x8 4x8 1x1 8x2 2x8)

@@ -4,11 +4,23 @@
 TEST_BINS := $(BUILD)/tests/test_golden $(BUILD)/tests/test_npy \
              $(BUILD)/tests/test_rtl $(BUILD)/tests/test_net $(BUILD)/tests/bench \
              $(BUILD)/tests/test_nn $(BUILD)/tests/nn_eval $(BUILD)/tests/test_proto \
-             $(BUILD)/mknpy
+             $(BUILD)/mknpy $(USB_TEST_BINS)
 
 # Random GEMMs per array shape in `make test`, and their seed (printed).
 RTL_COUNT ?= 10000
 RTL_SEED  ?= 20261126
+# The same random GEMMs through the chip's UART and wire protocol: fewer,
+# because every byte crosses the line bit by bit (the ULX3S model runs a
+# 3 Mbaud line from a 75 MHz clock: 250 cycles a byte).
+UART_COUNT ?= 200
+UART_COUNT_SLOW ?= 20
+
+# A faulty line for the link's recovery test (docs/protocol.md, section 7).
+LINK_FAULTS ?= flip=1e-3,drop=1e-4
+
+# umockdev's preload library comes before ASan's runtime in the programs
+# that load it; ASan would refuse to start without this.
+EMU_ENV := ASAN_OPTIONS=verify_asan_link_order=0
 
 $(BUILD)/mknpy: $(BUILD)/tests/mknpy.o $(LIBQARRAY)
 	$(CC) $(SANFLAGS) -o $@ $< $(LIBQARRAY) $(LDLIBS_QA)
@@ -19,7 +31,7 @@ RTL_TESTS := $(foreach m,$(SIM_MODELS),rtl_$(m)="$(BUILD)/tests/test_rtl -q --mo
 
 .PHONY: test bench demo
 
-test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, resident networks, Icarus cross-check, CLI); ends with "N passed, N failed"
+test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, resident networks, Icarus cross-check, CLI, wire protocol, UART, emulated USB boards); ends with "N passed, N failed"
 	@TEST_LOG_DIR=$(BUILD)/test-logs tests/run.sh \
 	  lint="$(MAKE) -s --no-print-directory lint" \
 	  golden="$(BUILD)/tests/test_golden" \
@@ -32,13 +44,21 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  nn="$(BUILD)/tests/test_nn" \
 	  nn_cli="tests/test_nn_cli.sh $(BUILD)" \
 	  proto="$(BUILD)/tests/test_proto" \
-	  link="tests/test_link.sh $(BUILD)"
+	  link="tests/test_link.sh $(BUILD)" \
+	  uart_$(word 1,$(CHIP_NAMES))="$(BUILD)/tests/test_rtl -q --target sim-uart:$(word 1,$(CHIP_NAMES)) --count $(UART_COUNT) --seed $(RTL_SEED)" \
+	  $(foreach c,$(wordlist 2,9,$(CHIP_NAMES)),uart_$(c)="$(BUILD)/tests/test_rtl -q --random-only --target sim-uart:$(c) --count $(UART_COUNT_SLOW) --seed $(RTL_SEED)") \
+	  uart_faults="$(BUILD)/tests/test_rtl -q --random-only --target sim-uart --count $(UART_COUNT) --seed $(RTL_SEED) --link-faults $(LINK_FAULTS)" \
+	  ftdi_emu="$(EMU_ENV) $(BUILD)/tests/test_ftdi_emu" \
+	  emu_runner="$(EMU_ENV) tests/test_emu_runner.sh $(QARRAY_EMU) $(BUILD)/tests/ftdi_echo" \
+	  tty_pty="$(BUILD)/tests/test_tty_pty" \
+	  usb="$(EMU_ENV) tests/test_usb.sh $(BUILD)"
 
-bench: all $(BUILD)/tests/bench ## print cycles and MAC utilization of GEMM shapes and of a resident MLP (default model and 8x8)
+bench: all $(BUILD)/tests/bench $(BUILD)/mknpy ## print cycles and MAC utilization of GEMM shapes and of a resident MLP (default model and 8x8), and the wire protocol's cost through the chip's UART
 	$(BUILD)/tests/bench
 	$(BUILD)/tests/bench --model 8x8
 	$(BUILD)/tests/bench --net 64,32,16,10 --rows 360
 	$(BUILD)/tests/bench --net 64,32,16,10 --rows 360 --model 8x8
+	tests/bench_link.sh $(BUILD)
 
-demo: all $(BUILD)/mknpy ## the main job: GEMMs of several shapes on the simulator, checked against the golden model
+demo: all ## the main job: a digit classifier trained, quantized to int8 and run on the simulated RTL, checked against the golden model
 	@bash mk/demo.sh $(BUILD)

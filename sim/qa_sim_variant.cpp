@@ -4,8 +4,9 @@
 //   -DQA_VPREFIX=Vqa_core_4x4 -DQA_VFACTORY=qa_sim_new_4x4
 #include "qa_sim_model.h"
 
+#include "qa_vtrace.h"
+
 #include <verilated.h>
-#include <verilated_fst_c.h>
 
 #include <memory>
 #include <new>
@@ -19,7 +20,7 @@ namespace {
 
 class model_impl final : public qa_sim_model {
 public:
-	model_impl() : ctx_(new VerilatedContext), top_(nullptr), tfp_(nullptr)
+	model_impl() : ctx_(new VerilatedContext), top_(nullptr)
 	{
 		ctx_->traceEverOn(true);
 		top_ = new QA_VPREFIX(ctx_.get(), "qa_core");
@@ -46,37 +47,15 @@ public:
 	bool error() const override { return top_->error_o; }
 	bool trace_open(const char *path) override
 	{
-		trace_close();
-		tfp_ = new (std::nothrow) VerilatedFstC;
-		if (!tfp_)
-			return false;
-		top_->trace(tfp_, 99);
-		tfp_->open(path);
-		if (!tfp_->isOpen()) {
-			delete tfp_;
-			tfp_ = nullptr;
-			return false;
-		}
-		return true;
+		return trace_.open(top_, path);
 	}
-	void trace_dump(uint64_t time) override
-	{
-		if (tfp_)
-			tfp_->dump(time);
-	}
-	void trace_close() override
-	{
-		if (tfp_) {
-			tfp_->close();
-			delete tfp_;
-			tfp_ = nullptr;
-		}
-	}
+	void trace_dump(uint64_t time) override { trace_.dump(time); }
+	void trace_close() override { trace_.close(); }
 
 private:
 	std::unique_ptr<VerilatedContext> ctx_;
 	QA_VPREFIX *top_;
-	VerilatedFstC *tfp_;
+	qa_vtrace trace_;
 };
 
 } // namespace

@@ -689,9 +689,10 @@ EOF_C
 FAULTY=$T/qarray-faulty
 build_faulty() {
 	${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror "$@" \
-		-I"$ROOT/host/include" -o "$FAULTY" "$ROOT/host/cli/qarray.c" \
+		-I"$ROOT/host/include" -I"$ROOT/host/src" -I"$ROOT/host/ftdi" -I"$ROOT/sim" \
+		-o "$FAULTY" "$ROOT"/host/cli/*.c \
 		"$T/fault.c" "$BUILD/libqarray.a" -Wl,--wrap=qa_dev_gemm \
-		${QA_LDLIBS:--lstdc++ -lz -lpthread -lm} 2>"$T/cc.log"
+		${QA_LDLIBS:--lstdc++ -lz -lpthread -lm $(pkg-config --libs libftdi1 libusb-1.0)} 2>"$T/cc.log"
 }
 if build_faulty || build_faulty -fsanitize=address,undefined; then
 	pass faulty_build

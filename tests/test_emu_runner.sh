@@ -3,7 +3,9 @@
 # test_emu_runner.sh - qarray-emu runs an unmodified program against the
 # emulated board: the program (tests/ftdi_echo) is a separate process that
 # finds the bridge through libusb/libftdi with libumockdev-preload in
-# LD_PRELOAD, while qarray-emu's threads answer its usbdevfs ioctls.
+# LD_PRELOAD, while qarray-emu's threads answer its usbdevfs ioctls. These
+# checks wire the bridge to the C echo board (--echo); tests/test_usb.sh
+# runs qarray itself against the chip's RTL.
 #
 # usage: tests/test_emu_runner.sh EMU ECHO
 #   EMU  = path of qarray-emu, ECHO = path of the ftdi_echo test client
@@ -36,23 +38,23 @@ check icebreaker_echo_inc 0 '^ok 20000 bytes' -- \
 check ulx3s_echo_not 0 '^ok 5000 bytes' -- \
 	"$emu" --board ulx3s --echo not -- "$echo_bin" -x not -n 5000 -r 2 ftdi
 check ulx3s_by_serial_from_env 0 '^ok 1000 bytes' -- \
-	"$emu" --board ulx3s --serial ULX-42 -- sh -c "exec '$echo_bin' -n 1000 ftdi:s:ULX-42,baud=3000000"
+	"$emu" --echo same --board ulx3s --serial ULX-42 -- sh -c "exec '$echo_bin' -n 1000 ftdi:s:ULX-42,baud=3000000"
 check list_sees_only_the_emulated_bridge 0 '^FT2232H +001:002 +serial=QAEMU-ICEBREAKER' -- \
 	"$emu" --board icebreaker -- "$echo_bin" --list
 check board_1M_host_1M 0 '^ok 3000 bytes' -- \
-	"$emu" --board icebreaker --board-baud 1000000 -- "$echo_bin" -n 3000 ftdi:baud=1000000
+	"$emu" --echo same --board icebreaker --board-baud 1000000 -- "$echo_bin" -n 3000 ftdi:baud=1000000
 check board_3M_host_12M_times_out 2 'QA_ERR_TIMEOUT: timed out: .*framing errors' -- \
-	"$emu" --board icebreaker --board-baud 3000000 -- "$echo_bin" -n 200 ftdi:timeout=300
+	"$emu" --echo same --board icebreaker --board-baud 3000000 -- "$echo_bin" -n 200 ftdi:timeout=300
 check ft231x_host_2M_board_3M_fails 2 'QA_ERR_TIMEOUT|mismatch' -- \
-	"$emu" --board ulx3s -- "$echo_bin" -n 300 ftdi:baud=2000000,timeout=300
+	"$emu" --echo same --board ulx3s -- "$echo_bin" -n 300 ftdi:baud=2000000,timeout=300
 check mute_board_times_out 2 'received 0 of 64 bytes' -- \
 	"$emu" --board ulx3s --echo mute -- "$echo_bin" -n 64 ftdi:timeout=300
 check unplug_mid_write 2 'disconnected during a write \(5000 of 20000 bytes done\)' -- \
-	"$emu" --board icebreaker --unplug-after-bytes 5000 -- "$echo_bin" -n 20000 ftdi
+	"$emu" --echo same --board icebreaker --unplug-after-bytes 5000 -- "$echo_bin" -n 20000 ftdi
 check no_such_serial 2 "no FTDI bridge with serial 'NOPE'; found: FT231X at 001:002" -- \
 	"$emu" --board ulx3s -- "$echo_bin" -n 10 ftdi:s:NOPE
 check realtime_ulx3s 0 '^ok 3000 bytes' -- \
-	"$emu" --board ulx3s --realtime -- "$echo_bin" -n 3000 ftdi
+	"$emu" --echo same --board ulx3s --realtime -- "$echo_bin" -n 3000 ftdi
 check exit_status_passed_through 7 '' -- \
 	"$emu" -- sh -c 'exit 7'
 check signal_status_128_plus 143 '' -- \

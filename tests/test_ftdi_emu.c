@@ -11,6 +11,7 @@
  * decoded from libftdi's divisor, error codes and their messages, and time
  * (no check may hang: every blocking step has a deadline).
  */
+#define _GNU_SOURCE /* syscall(), usleep(), openpty() */
 #include "check.h"
 #include "qa_emu.h"
 #include "qa_ftdi.h"

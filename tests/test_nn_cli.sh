@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# test_nn_cli.sh - tests of `qarray train` and `qarray quantize` (docs/cli.md)
-# on the handwritten digits of data/digits (data/README.md).
+# test_nn_cli.sh - tests of `qarray train`, `quantize`, `run` and `eval`
+# (docs/cli.md) on the handwritten digits of data/digits (data/README.md).
 #
 # Usage: tests/test_nn_cli.sh BUILD_DIR
 #   BUILD_DIR holds the built `qarray`, `mknpy` (beside it or in
@@ -13,8 +13,12 @@
 # targets (int8 within 1.0 percentage point of float, int8 model <= 26% of
 # the float bytes, the floor baseline clearly worse). An independent reader
 # of the .qam format and an integer inference written here in Python (no
-# numpy) must reproduce the golden logits bit for bit. Then every class of
-# bad input must end with exit status 1, a "qarray: " message and no output.
+# numpy) must reproduce the golden logits bit for bit. `run` and `eval` put
+# 3- and 4-layer networks on the simulated device, whose logits must equal
+# nn_eval's golden logits; networks too large for the device's memories must
+# be refused; a second qarray with a faulty qa_dev_net_run (ld --wrap) checks
+# exit statuses 3 and 2. Then every class of bad input must end with exit
+# status 1, a "qarray: " message and no output.
 # Each check prints "PASS name" or "FAIL name: detail"; "# ..." lines carry
 # the measured figures; the last line is "N passed, N failed".
 
@@ -442,6 +446,301 @@ if [ $rc -eq 1 ] && [ "$(cat "$T/o/keep.qam")" = old ] && [ -z "$(ls "$T/o" | gr
 	pass quantize_failure_keeps_old_output
 else
 	fail quantize_failure_keeps_old_output "rc $rc"
+fi
+
+# ---- run and eval: whole networks resident on the device --------------------------
+# Device logits must equal the golden logits of nn_eval (qa_nn_ref_forward,
+# checked above against the Python inference) element for element.
+
+# same_values A.npy B.npy: equal dtype, shape and values (mknpy --print)
+same_values() {
+	[ "$("$MKNPY" --print "$1" 2>&1)" = "$("$MKNPY" --print "$2" 2>&1)" ] && [ -s "$1" ]
+}
+# golden NAME MODEL.qam X.npy Y.npy: golden logits into $T/NAME.golden.npy
+golden() {
+	"$EVAL" --model "$2" --x "$3" --y "$4" --logits "$T/$1.golden.npy" >"$T/$1.golden.json" 2>&1
+}
+
+TX=$DATA/test_x.npy
+TY=$DATA/test_y.npy
+# a 3-layer and a 4-layer model, quantized differently
+run train --x "$DATA/train_x.npy" --y "$DATA/train_y.npy" --hidden 32,16 --seed 3 --out "$T/o/f3"
+run quantize --model "$T/o/f3" --calib "$DATA/train_x.npy" --out "$T/o/m3.qam"
+rc3=$rc
+run train --x "$DATA/train_x.npy" --y "$DATA/train_y.npy" --hidden 48,32,16 --seed 4 --epochs 20 --out "$T/o/f4"
+run quantize --model "$T/o/f4" --calib "$DATA/train_x.npy" --method mse --per-channel --round half_even --out "$T/o/m4.qam"
+if [ $rc3 -eq 0 ] && [ $rc -eq 0 ] && golden m3 "$T/o/m3.qam" "$TX" "$TY" && golden m4 "$T/o/m4.qam" "$TX" "$TY"; then
+	pass net_models
+else
+	fail net_models "rc $rc3/$rc: $(first_err) $(cat "$T/m3.golden.json" "$T/m4.golden.json" 2>/dev/null)"
+fi
+# the 3-layer golden logits reproduced by the Python inference above
+if out=$("$PY" "$T/qam.py" "$T/o/m3.qam" "$TX" "$T/m3.golden.npy" 2>&1); then
+	pass independent_qam_reader_m3
+else
+	fail independent_qam_reader_m3 "$out"
+fi
+# run_equal NAME MODEL GOLDEN X ARGS...: run MODEL on X, logits equal to GOLDEN
+run_equal() {
+	local name=$1 model=$2 gold=$3 x=$4
+	shift 4
+	run run --model "$model" --x "$x" --out "$T/o/$name.npy" "$@"
+	if [ $rc -ne 0 ]; then
+		fail "$name" "rc $rc: $(first_err)"
+	elif ! same_values "$T/o/$name.npy" "$gold"; then
+		fail "$name" "device logits differ from the golden logits"
+	else
+		pass "$name"
+	fi
+}
+run_equal run_device_equals_golden_3_layers "$T/o/m3.qam" "$T/m3.golden.npy" "$TX" --stats
+cp "$T/stdout" "$T/run3.json"
+run_equal run_device_equals_golden_4_layers "$T/o/m4.qam" "$T/m4.golden.npy" "$TX" --check
+run_equal run_device_equals_golden_8x8 "$T/o/m4.qam" "$T/m4.golden.npy" "$TX" --target sim:8x8
+run_equal run_device_equals_golden_floor "$T/o/floor.qam" "$T/floor.logits.npy" "$TX" --check
+# float32 input: the same rows as float32 give the same logits as uint8
+"$PY" - "$TX" "$T/in/test_f32.npy" <<'EOF_PY'
+import struct, sys
+raw = open(sys.argv[1], 'rb').read()
+hlen = struct.unpack('<H', raw[8:10])[0]
+hdr = raw[10:10 + hlen].decode('latin1')
+assert "'|u1'" in hdr, hdr
+body = raw[10 + hlen:]
+h = hdr.replace("'|u1'", "'<f4'").rstrip('\n').rstrip()
+h = h + ' ' * ((64 - (10 + len(h) + 1) % 64) % 64) + '\n'
+open(sys.argv[2], 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode('latin1') +
+                              struct.pack('<%df' % len(body), *body))
+EOF_PY
+run_equal run_float32_input "$T/o/m3.qam" "$T/m3.golden.npy" "$T/in/test_f32.npy"
+# int8 input is taken as already quantized
+"$MKNPY" "$T/in/xq.npy" int8 50x64 rand:7:-128:127
+"$MKNPY" "$T/in/yq.npy" int64 50 rand:8:0:9
+golden xq "$T/o/m4.qam" "$T/in/xq.npy" "$T/in/yq.npy"
+run_equal run_int8_input "$T/o/m4.qam" "$T/xq.golden.npy" "$T/in/xq.npy" --check
+
+# --stats: the counters against figures computed here (64-32-16-10)
+if [ -s "$T/run3.json" ] && [ "$(json "$T/run3.json" '(d["target"], d["n"], d["inputs"], d["outputs"], d["layers"], d["macs"] == 360 * (64*32 + 32*16 + 16*10), d["checked"], d["mismatches"], d["bytes_from_device"] >= 3600, d["bytes_to_device"] >= 360 * 64)')" = "('sim', 360, 64, 10, 3, True, False, 0, True, True)" ] &&
+	[ "$(json "$T/run3.json" 'abs(d["cycles_per_inference"] - d["busy_cycles"] / 360) < 0.06 and abs(d["inferences_per_s_compute"] - d["clock_mhz"] * 1e6 * 360 / d["busy_cycles"]) <= 1 and abs(d["inferences_per_s_link_3mbaud"] - 3e5 * 360 / (d["bytes_to_device"] + d["bytes_from_device"])) <= 1 and abs(d["inferences_per_s_link_12mbaud"] - 4 * d["inferences_per_s_link_3mbaud"]) <= 4')" = True ]; then
+	pass run_stats_json
+else
+	fail run_stats_json "$(cat "$T/run3.json")"
+fi
+
+# eval: float and golden accuracy as nn_eval measures them, the device equal
+"$EVAL" --model "$T/o/m4.qam" --float-model "$T/o/f4" --x "$TX" --y "$TY" >"$T/m4.eval" 2>&1
+run eval --model "$T/o/m4.qam" --float-model "$T/o/f4" --x "$TX" --y "$TY"
+cp "$T/stdout" "$T/eval4.json"
+if [ $rc -eq 0 ] && [ "$(wc -l <"$T/eval4.json")" = 1 ] &&
+	[ "$(json "$T/eval4.json" '(d["n"], d["layers"], d["device_matches_golden"], d["mismatches"], d["device_acc"] == d["int8_acc"], d["model_bytes_int8"])')" = "(360, 4, True, 0, True, $(stat -c %s "$T/o/m4.qam"))" ] &&
+	[ "$("$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(a["float_acc"] == b["float_acc"] and a["int8_acc"] == b["int8_acc"])' "$T/eval4.json" "$T/m4.eval")" = True ]; then
+	pass eval_device_matches_golden
+else
+	fail eval_device_matches_golden "rc $rc: $(cat "$T/eval4.json") vs $(cat "$T/m4.eval") $(first_err)"
+fi
+if [ -s "$T/eval4.json" ] && [ "$(json "$T/eval4.json" '(d["model_bytes_float"] == 4 * (64*48 + 48 + 48*32 + 32 + 32*16 + 16 + 16*10 + 10), d["clock_mhz"] > 0, d["cycles_per_inference"] > 0, d["inferences_per_s_compute"] > d["inferences_per_s_link_12mbaud"] > d["inferences_per_s_link_3mbaud"] > 0)')" = "(True, True, True, True)" ]; then
+	pass eval_json_fields
+else
+	fail eval_json_fields "$(cat "$T/eval4.json")"
+fi
+run eval --target sim:2x2 --model "$T/o/floor.qam" --float-model "$FM" --x "$TX" --y "$TY"
+if [ $rc -eq 0 ] && [ "$(json "$T/stdout" '(d["device_matches_golden"], d["int8_acc"])')" = "(True, $(json "$T/floor.eval" 'd["int8_acc"]'))" ]; then
+	pass eval_floor_baseline_2x2
+else
+	fail eval_floor_baseline_2x2 "rc $rc: $(cat "$T/stdout") $(first_err)"
+fi
+
+run help run
+if [ $rc -eq 0 ] && grep -q '^Usage: qarray run' "$T/stdout"; then pass help_run; else fail help_run "rc $rc"; fi
+run eval --help
+if [ $rc -eq 0 ] && grep -q '^Usage: qarray eval' "$T/stdout"; then pass help_eval; else fail help_eval "rc $rc"; fi
+run --help
+if [ $rc -eq 0 ] && grep -q '^  run ' "$T/stdout" && grep -q '^  eval ' "$T/stdout"; then
+	pass help_lists_run_eval
+else
+	fail help_lists_run_eval "rc $rc"
+fi
+
+# a model that does not fit the device's memories: exit 1, what it needs and has.
+# The widest hidden layer the bias/shift memory cannot hold, from `qarray info`.
+run info
+cp "$T/stdout" "$T/info.json"
+wide=$(json "$T/stdout" '2 * d["pg_max"] * d["cols"] + d["cols"]' 2>/dev/null || echo 0)
+mkdir -p "$T/o/wide"
+"$MKNPY" "$T/o/wide/w0.npy" float32 "64x$wide" rand:11:-1:1
+"$MKNPY" "$T/o/wide/w1.npy" float32 "${wide}x10" rand:12:-1:1
+printf 'qarray-model 1\ndense w=w0.npy relu\ndense w=w1.npy\n' >"$T/o/wide/manifest.txt"
+run quantize --model "$T/o/wide" --calib "$DATA/train_x.npy" --out "$T/o/wide.qam"
+if [ $rc -eq 0 ] && [ "$wide" -gt 0 ]; then
+	bad run_model_does_not_fit "does not fit the device: it needs" "$T/o/wide_out.npy" run --model "$T/o/wide.qam" --x "$TX" --out "$T/o/wide_out.npy"
+	if grep -q "columns; the device has" "$T/stderr"; then pass does_not_fit_says_what_it_has; else fail does_not_fit_says_what_it_has "$(first_err)"; fi
+	bad eval_model_does_not_fit "does not fit the device" "" eval --model "$T/o/wide.qam" --float-model "$T/o/wide" --x "$TX" --y "$TY"
+	printf 'old' >"$T/o/keep.npy"
+	run run --model "$T/o/wide.qam" --x "$TX" --out "$T/o/keep.npy"
+	if [ $rc -eq 1 ] && [ "$(cat "$T/o/keep.npy")" = old ] && [ -z "$(ls "$T/o" | grep '\.tmp')" ]; then
+		pass run_failure_keeps_old_output
+	else
+		fail run_failure_keeps_old_output "rc $rc"
+	fi
+else
+	fail run_model_does_not_fit "cannot make the wide model (width $wide): $(first_err)"
+fi
+# a layer wider than the device's k_max
+kmax=$(json "$T/info.json" 'd["k_max"]' 2>/dev/null || echo 0)
+kbig=$((kmax + 1))
+mkdir -p "$T/o/deep"
+"$MKNPY" "$T/o/deep/w0.npy" float32 "${kbig}x4" rand:13:-1:1
+printf 'qarray-model 1\ndense w=w0.npy\n' >"$T/o/deep/manifest.txt"
+"$MKNPY" "$T/in/xk.npy" float32 "2x$kbig" rand:14:-4:4
+run quantize --model "$T/o/deep" --calib "$T/in/xk.npy" --out "$T/o/deep.qam"
+if [ $rc -eq 0 ]; then
+	bad run_k_above_k_max "exceeds the device's k_max = $kmax" "$T/o/deep_out.npy" run --model "$T/o/deep.qam" --x "$T/in/xk.npy" --out "$T/o/deep_out.npy"
+else
+	fail run_k_above_k_max "quantize: $(first_err)"
+fi
+
+# bad input for run and eval
+M3=$T/o/m3.qam
+L=$T/o/logits.npy
+"$MKNPY" "$T/in/x_i32.npy" int32 3x64 rand:1:0:16
+"$MKNPY" "$T/in/x63.npy" float32 3x63 rand:1:0:16
+"$MKNPY" "$T/in/x64_nan.npy" float32 1x64 nan,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0
+"$MKNPY" "$T/in/x64_1d.npy" float32 64 rand:1:0:16
+"$MKNPY" "$T/in/x3.npy" float32 3x64 rand:1:0:16
+"$MKNPY" "$T/in/x3_i8.npy" int8 3x64 rand:1:0:16
+"$MKNPY" "$T/in/y2.npy" int64 2 0,1
+"$MKNPY" "$T/in/y3_10.npy" int64 3 0,10,1
+"$MKNPY" "$T/in/y3_f.npy" float32 3 0,1,2
+"$MKNPY" "$T/in/y3.npy" int64 3 0,1,2
+head -c 100 "$M3" >"$T/in/trunc.qam"
+mkdir -p "$T/special" && [ -p "$T/special/fifo" ] || mkfifo "$T/special/fifo"
+bad run_missing_model "missing required option --model" "$L" run --x "$TX" --out "$L"
+bad run_missing_x "missing required option --x" "$L" run --model "$M3" --out "$L"
+bad run_missing_out "missing required option --out" "" run --model "$M3" --x "$TX"
+bad run_model_missing_file "--model" "$L" run --model "$T/in/none.qam" --x "$TX" --out "$L"
+bad run_model_truncated "truncated" "$L" run --model "$T/in/trunc.qam" --x "$TX" --out "$L"
+bad run_model_not_qam "--model" "$L" run --model "$TX" --x "$TX" --out "$L"
+bad run_x_missing_file "--x" "$L" run --model "$M3" --x "$T/in/none.npy" --out "$L"
+bad run_x_int32 "dtype int32, expected float32 or uint8 (features) or int8" "$L" run --model "$M3" --x "$T/in/x_i32.npy" --out "$L"
+bad run_x_1d "expected a matrix" "$L" run --model "$M3" --x "$T/in/x64_1d.npy" --out "$L"
+bad run_x_width "has 63 features, the model takes 64" "$L" run --model "$M3" --x "$T/in/x63.npy" --out "$L"
+bad run_x_nan "not finite" "$L" run --model "$M3" --x "$T/in/x64_nan.npy" --out "$L"
+bad run_out_is_dir "is a directory" "" run --model "$M3" --x "$TX" --out "$T/o"
+bad run_out_no_dir "does not exist" "$T/o/none/l.npy" run --model "$M3" --x "$TX" --out "$T/o/none/l.npy"
+bad run_out_under_file "Not a directory" "" run --model "$M3" --x "$TX" --out "$T/in/afile/l.npy"
+bad run_out_not_regular "not a regular file" "" run --model "$M3" --x "$TX" --out "$T/special/fifo"
+if [ -p "$T/special/fifo" ]; then pass run_special_file_untouched; else fail run_special_file_untouched "replaced"; fi
+if [ "$(id -u)" -ne 0 ]; then
+	mkdir -p "$T/ro" && chmod 555 "$T/ro"
+	bad run_out_unwritable_dir "writable" "$T/ro/l.npy" run --model "$M3" --x "$TX" --out "$T/ro/l.npy"
+	chmod 755 "$T/ro"
+fi
+bad run_trace_no_dir "--trace" "$L" run --model "$M3" --x "$TX" --out "$L" --trace "$T/o/none/t.fst"
+bad run_bad_target "no simulator model '9x9'" "$L" run --target sim:9x9 --model "$M3" --x "$TX" --out "$L"
+bad run_y_not_an_option "unknown or malformed option '--y'" "$L" run --model "$M3" --x "$TX" --y "$TY" --out "$L"
+bad run_extra_word "unexpected argument 'more'" "$L" run --model "$M3" --x "$TX" --out "$L" more
+bad eval_missing_float_model "missing required option --float-model" "" eval --model "$M3" --x "$TX" --y "$TY"
+bad eval_missing_y "missing required option --y" "" eval --model "$M3" --float-model "$T/o/f3" --x "$TX"
+bad eval_out_not_an_option "unknown or malformed option '--out'" "$L" eval --model "$M3" --float-model "$T/o/f3" --x "$TX" --y "$TY" --out "$L"
+bad eval_x_int8 "dtype int8, expected float32 or uint8 (features)" "" eval --model "$M3" --float-model "$T/o/f3" --x "$T/in/x3_i8.npy" --y "$T/in/y3.npy"
+bad eval_y_length "has 3 rows but --y" "" eval --model "$M3" --float-model "$T/o/f3" --x "$T/in/x3.npy" --y "$T/in/y2.npy"
+bad eval_label_beyond_outputs "label 10 at index 1, but the model has 10 outputs" "" eval --model "$M3" --float-model "$T/o/f3" --x "$T/in/x3.npy" --y "$T/in/y3_10.npy"
+bad eval_y_float "expected an integer dtype" "" eval --model "$M3" --float-model "$T/o/f3" --x "$T/in/x3.npy" --y "$T/in/y3_f.npy"
+bad eval_y_missing_file "--y" "" eval --model "$M3" --float-model "$T/o/f3" --x "$T/in/x3.npy" --y "$T/in/none.npy"
+bad eval_float_model_layers "has 2 layers, --model" "" eval --model "$M3" --float-model "$FM" --x "$TX" --y "$TY"
+run train --x "$DATA/train_x.npy" --y "$DATA/train_y.npy" --hidden 16,16 --epochs 1 --out "$T/o/f3b"
+bad eval_float_model_shapes "layer 0 is 64x16 in one and 64x32 in the other" "" eval --model "$M3" --float-model "$T/o/f3b" --x "$TX" --y "$TY"
+bad eval_float_model_missing "--float-model" "" eval --model "$M3" --float-model "$T/o/nomodel" --x "$TX" --y "$TY"
+
+# ---- a faulty device: exit 3 when run --check or eval sees a difference, 2 on failure ----
+# No device gives wrong answers on purpose, so this builds a second qarray
+# whose qa_dev_net_run is wrapped (ld --wrap): QA_FAULT=flip corrupts two
+# logits after a correct run, QA_FAULT=timeout fails the run. Like
+# mk/host.mk it compiles every host/cli/*.c; compile and link flags follow
+# mk/host.mk (QA_LDLIBS overrides the link libraries).
+ROOT=$(cd "$HERE/.." && pwd)
+cat >"$T/netfault.c" <<'EOF_C'
+#include <stdlib.h>
+#include <string.h>
+#include "qarray.h"
+int __real_qa_dev_net_run(qa_dev *dev, size_t m, const int8_t *x, int8_t *y,
+			  qa_stats *st);
+int __wrap_qa_dev_net_run(qa_dev *dev, size_t m, const int8_t *x, int8_t *y,
+			  qa_stats *st);
+int __wrap_qa_dev_net_run(qa_dev *dev, size_t m, const int8_t *x, int8_t *y,
+			  qa_stats *st)
+{
+	const char *fault = getenv("QA_FAULT");
+	int rc;
+
+	if (fault && strcmp(fault, "timeout") == 0)
+		return QA_ERR_TIMEOUT;
+	rc = __real_qa_dev_net_run(dev, m, x, y, st);
+	if (rc == QA_OK && fault && strcmp(fault, "flip") == 0) {
+		y[1] = (int8_t)(y[1] ^ 0x10);
+		y[m * 10 - 1] = (int8_t)(y[m * 10 - 1] ^ 0x01);
+	}
+	return rc;
+}
+EOF_C
+FAULTY=$T/qarray-netfault
+build_faulty() {
+	${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror "$@" \
+		-I"$ROOT/host/include" -I"$ROOT/host/src" -I"$ROOT/host/ftdi" -I"$ROOT/sim" \
+		$(pkg-config --cflags libftdi1 libusb-1.0 2>/dev/null) -o "$FAULTY" "$ROOT"/host/cli/*.c \
+		"$T/netfault.c" "$BUILD/libqarray.a" -Wl,--wrap=qa_dev_net_run \
+		${QA_LDLIBS:--lstdc++ -lz -lpthread -lm $(pkg-config --libs libftdi1 libusb-1.0 2>/dev/null)} \
+		2>"$T/cc.log"
+}
+if build_faulty || build_faulty -fsanitize=address,undefined; then
+	pass net_faulty_build
+	# golden logits[0,1] and [359,9], and what the flips make of them
+	expect=$("$PY" -c '
+import sys; sys.path.insert(0, sys.argv[1]); import qam
+_, g = qam.read_npy(sys.argv[2]); s = lambda v: v - 256 if v > 127 else v
+a, b = g[1], g[-1]
+print(a, s((a & 255) ^ 0x10), b, s((b & 255) ^ 1))' "$T" "$T/m3.golden.npy")
+	read -r g1 d1 g2 d2 <<<"$expect"
+	QA_FAULT=flip "$FAULTY" run --model "$M3" --x "$TX" --out "$L" --check --stats >"$T/stdout" 2>"$T/stderr"
+	rc=$?
+	if [ $rc -ne 3 ]; then
+		fail run_check_mismatch_exit_3 "exit $rc: $(first_err)"
+	elif ! grep -q '^qarray: check: 2 of 3600 outputs differ' "$T/stderr" ||
+		! grep -q "logits\[0,1\]: device $d1, golden $g1\$" "$T/stderr" ||
+		! grep -q "logits\[359,9\]: device $d2, golden $g2\$" "$T/stderr"; then
+		fail run_check_mismatch_exit_3 "stderr: $(tr '\n' '|' <"$T/stderr") expected $expect"
+	elif same_values "$L" "$T/m3.golden.npy" || [ ! -s "$L" ]; then
+		fail run_check_mismatch_exit_3 "the device's logits were not written"
+	elif ! grep -q '"checked":true,"mismatches":2}$' "$T/stdout"; then
+		fail run_check_mismatch_exit_3 "stats: $(cat "$T/stdout")"
+	else
+		pass run_check_mismatch_exit_3
+	fi
+	QA_FAULT=flip "$FAULTY" eval --model "$M3" --float-model "$T/o/f3" --x "$TX" --y "$TY" >"$T/stdout" 2>"$T/stderr"
+	rc=$?
+	if [ $rc -eq 3 ] && [ "$(json "$T/stdout" '(d["device_matches_golden"], d["mismatches"])')" = "(False, 2)" ]; then
+		pass eval_mismatch_exit_3
+	else
+		fail eval_mismatch_exit_3 "exit $rc: $(cat "$T/stdout") $(first_err)"
+	fi
+	QA_FAULT=flip "$FAULTY" run --model "$M3" --x "$TX" --out "$L" >"$T/stdout" 2>"$T/stderr"
+	rc=$?
+	if [ $rc -eq 0 ]; then pass run_no_check_exit_0; else fail run_no_check_exit_0 "exit $rc"; fi
+	rm -f "$L"
+	for cmd in run eval; do
+		if [ $cmd = run ]; then
+			QA_FAULT=timeout "$FAULTY" run --model "$M3" --x "$TX" --out "$L" --check --stats >"$T/stdout" 2>"$T/stderr"
+		else
+			QA_FAULT=timeout "$FAULTY" eval --model "$M3" --float-model "$T/o/f3" --x "$TX" --y "$TY" >"$T/stdout" 2>"$T/stderr"
+		fi
+		rc=$?
+		if [ $rc -eq 2 ] && first_err | grep -q '^qarray: network run failed: .*time' && [ ! -e "$L" ] && [ ! -s "$T/stdout" ]; then
+			pass "${cmd}_device_failure_exit_2"
+		else
+			fail "${cmd}_device_failure_exit_2" "exit $rc: $(first_err)"
+		fi
+	done
+else
+	fail net_faulty_build "$(head -c 600 "$T/cc.log")"
 fi
 
 if [ -s "$T/max.eval" ]; then

@@ -12,10 +12,15 @@
  * (--seed, case index), so a failure prints a command that replays exactly
  * that case, optionally with an FST trace.
  *
- * usage: test_rtl [--model RxC]... [--count N] [--seed S] [--case I]
- *                 [--stall PERMILLE] [--trace FILE] [--quiet]
+ * usage: test_rtl [--model RxC | --target T]... [--count N] [--seed S]
+ *                 [--case I] [--stall PERMILLE] [--trace FILE] [--quiet]
  *                 [--random-only] [--record PREFIX]
  * --record writes the byte streams of the session for tests/tb_core.v.
+ * --target runs the same cases on any target, e.g. sim-uart:ulx3s (the
+ * whole chip through its UART and the wire protocol) or ftdi.
+ * --link-faults flip=P,drop=P,dup=P,garbage=P corrupts the sim-uart line
+ * both ways (docs/protocol.md, section 7): every result must still be
+ * exact, and the summary counts the link's recoveries.
  */
 #include "check.h"
 #include "qarray.h"
@@ -90,6 +95,7 @@ typedef struct ctx {
 	const char *argv0;
 	unsigned stall;
 	uint64_t cycles, macs;
+	uint64_t resent, damaged, probes, retries; /* link recoveries */
 } ctx;
 
 /* run one case on the device and compare with the golden model */
@@ -146,6 +152,10 @@ static int run_case(ctx *t, qa_dev *dev, gemm_case *c, long idx)
 	}
 	t->cycles += st.cycles;
 	t->macs += st.macs;
+	t->resent += st.link_resent;
+	t->damaged += st.link_damaged;
+	t->probes += st.link_probes;
+	t->retries += st.retries;
 	ok = 1;
 out:
 	{
@@ -317,9 +327,9 @@ static int random_case(gemm_case *c, uint64_t seed, long idx,
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [--model RxC]... [--count N] [--seed S] [--case I]\n"
+		"usage: %s [--model RxC | --target T]... [--count N] [--seed S] [--case I]\n"
 		"          [--stall PERMILLE] [--trace FILE] [--quiet]\n"
-		"          [--random-only] [--record PREFIX]\n",
+		"          [--random-only] [--record PREFIX] [--link-faults SPEC]\n",
 		argv0);
 }
 
@@ -327,10 +337,12 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "model", required_argument, 0, 'm' },
+		{ "target", required_argument, 0, 'T' },
 		{ "count", required_argument, 0, 'n' },
 		{ "seed", required_argument, 0, 's' },
 		{ "case", required_argument, 0, 'c' },
 		{ "stall", required_argument, 0, 'b' },
+		{ "link-faults", required_argument, 0, 'F' },
 		{ "trace", required_argument, 0, 't' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "record", required_argument, 0, 'r' },
@@ -340,17 +352,20 @@ int main(int argc, char **argv)
 	};
 	const char *models[16];
 	unsigned nmodels = 0;
+	int by_target = 0; /* models[] holds whole --target strings */
 	long count = 2500, only = 0;
 	int have_only = 0;
-	const char *trace = NULL, *record = NULL;
+	const char *trace = NULL, *record = NULL, *faults = NULL;
 	int random_only = 0;
 	ctx t = { .seed = 20261126, .argv0 = argv[0] };
 	int o;
-	while ((o = getopt_long(argc, argv, "m:n:s:c:b:t:qh", lopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "m:T:n:s:c:b:t:F:qh", lopts, NULL)) != -1) {
 		switch (o) {
 		case 'm':
+		case 'T':
 			if (nmodels < 16)
 				models[nmodels++] = optarg;
+			by_target |= o == 'T';
 			break;
 		case 'n':
 			count = strtol(optarg, NULL, 10);
@@ -364,6 +379,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			t.stall = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'F':
+			faults = optarg;
 			break;
 		case 't':
 			trace = optarg;
@@ -396,11 +414,13 @@ int main(int argc, char **argv)
 
 	for (unsigned mi = 0; mi < nmodels; mi++) {
 		char target[32], err[512];
-		snprintf(target, sizeof target, "sim:%s", models[mi]);
+		snprintf(target, sizeof target, "%s%s", by_target ? "" : "sim:",
+			 models[mi]);
 		t.model = models[mi];
 		qa_dev_opts opts = { .trace_path = trace,
 				     .sim_stall_permille = t.stall,
-				     .sim_record = record };
+				     .sim_record = record,
+				     .link_faults = faults };
 		qa_dev *dev = NULL;
 		int rc = qa_dev_open(&dev, target, &opts, err, sizeof err);
 		if (!check(&t.chk, rc == QA_OK, target, "open: %s: %s",
@@ -408,14 +428,15 @@ int main(int argc, char **argv)
 			continue;
 		qa_info in;
 		qa_dev_info(dev, &in);
-		check(&t.chk, in.rows * in.cols > 0 &&
+		check(&t.chk, by_target || (in.rows * in.cols > 0 &&
 			      (unsigned)snprintf(err, sizeof err, "%ux%u",
 						 in.rows, in.cols) > 0 &&
-			      strcmp(err, models[mi]) == 0,
+			      strcmp(err, models[mi]) == 0),
 		      "ident_shape", "device reports %ux%u for model %s",
 		      in.rows, in.cols, models[mi]);
 		unsigned before = t.chk.failed;
 		t.cycles = t.macs = 0;
+		t.resent = t.damaged = t.probes = t.retries = 0;
 		if ((!have_only || only < 0) && !random_only)
 			directed(&t, dev, &in);
 		int q = t.chk.quiet;
@@ -439,6 +460,11 @@ int main(int argc, char **argv)
 		printf("%s: %ld random GEMMs done, %" PRIu64
 		       " simulated cycles, %" PRIu64 " MACs\n",
 		       models[mi], hi - (lo < 0 ? 0 : lo), t.cycles, t.macs);
+		if (faults)
+			printf("%s: link faults %s: %" PRIu64 " damaged responses, "
+			       "%" PRIu64 " frames sent again, %" PRIu64 " probes, "
+			       "%" PRIu64 " GEMMs run again\n", models[mi], faults,
+			       t.damaged, t.resent, t.probes, t.retries);
 		qa_dev_close(dev);
 	}
 	return check_summary(&t.chk);

@@ -6,14 +6,17 @@
  * qarray device (by default the Verilator model of the core) from .npy files,
  * and reports the device's configuration and its built simulator models. It
  * also trains float MLPs and quantizes them to power-of-two int8 models
- * ("train", "quantize"; host only, no device). It uses only the public API of
- * libqarray (host/include/qarray.h, host/include/qarray_nn.h).
+ * ("train", "quantize"; host only, no device), runs such a model with the
+ * whole network resident on a device ("run") and measures it against its
+ * float model and the golden int8 model ("eval"). It uses only the public
+ * API of libqarray (host/include/qarray.h, host/include/qarray_nn.h).
  *
- * Order of work in "gemm": parse every option, read and check every input
- * file, check the output path, and only then open the device; the one check
- * that needs the device (K against its k_max) follows qa_dev_info, before
- * anything runs. The output is written (atomically, by qa_npy_write) only
- * after the device has produced it.
+ * Order of work in "gemm", "run" and "eval": parse every option, read and
+ * check every input file, check the output path, and only then open the
+ * device; the checks that need the device (K against its k_max, a network
+ * against its memories) follow qa_dev_info, before anything runs. The
+ * output is written (atomically, by qa_npy_write) only after the device
+ * has produced it.
  *
  * Exit codes (docs/cli.md): 0 success, 1 bad usage or bad input, 2 device
  * or transport error, 3 device result differs from the golden model.
@@ -35,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_usb.h"
 #include "qarray.h"
 #include "qarray_nn.h"
 
@@ -55,6 +59,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_TARGET,
 	OPT_TRACE,
+	OPT_LINK_FAULTS,
 	OPT_X,
 	OPT_W,
 	OPT_BIAS,
@@ -81,7 +86,8 @@ enum {
 	OPT_PER_CHANNEL,
 	OPT_WEIGHT_BITS,
 	OPT_FIT_SHIFTS,
-	OPT_QAT_BITS
+	OPT_QAT_BITS,
+	OPT_FLOAT_MODEL
 };
 
 /* Verbosity of the tool itself (-v); the tool, not the library, may keep
@@ -136,6 +142,10 @@ static void usage_main(FILE *f)
 		"  models   list the built simulator models, one per line\n"
 		"  train    train a float MLP classifier from .npy data\n"
 		"  quantize quantize a float model to a power-of-two int8 .qam\n"
+		"  run      run a quantized network on a device, write its logits\n"
+		"  eval     accuracy of float, golden int8 and device on labelled data\n"
+		"  list     list attached boards (FTDI bridges) and simulated chips\n"
+		"  emu      run a command with an emulated board attached\n"
 		"  help     show the help of a command (qarray help gemm)\n"
 		"\n"
 		"Global options:\n"
@@ -144,7 +154,7 @@ static void usage_main(FILE *f)
 		"  -v, --verbose  more detail on stderr (repeat for more)\n"
 		"\n"
 		"Exit status: 0 ok, 1 bad usage or input, 2 device error,\n"
-		"3 result differs from the golden model (gemm --check).\n"
+		"3 result differs from the golden model (--check, eval).\n"
 		"See docs/cli.md for the full reference.\n");
 }
 
@@ -154,13 +164,15 @@ static void usage_gemm(FILE *f)
 		"Usage: qarray gemm [--target T] --x X.npy --w W.npy [--bias B.npy]\n"
 		"                   [--shift S|--shift S.npy] [--round MODE]\n"
 		"                   [--clamp LO:HI] [--relu] --out Y.npy\n"
-		"                   [--stats] [--check] [--trace FILE.fst] [-v]\n"
+		"                   [--stats] [--check] [--trace FILE.fst]\n"
+		"                   [--link-faults SPEC] [-v]\n"
 		"\n"
 		"Computes Y[M,N] = clamp(round_shift(X[M,K].W[K,N] + B[N], S[N]), LO, HI)\n"
 		"on the device and writes Y as int8 .npy.\n"
 		"\n"
 		"Options:\n"
-		"      --target T      device: sim (default) or sim:RxC (see qarray models)\n"
+		"      --target T      device: sim (default), sim:RxC, sim-uart[:BOARD],\n"
+		"                      ftdi[:SELECTOR], tty:PATH (see qarray list)\n"
 		"      --x X.npy       int8 matrix (M,K)\n"
 		"      --w W.npy       int8 matrix (K,N)\n"
 		"      --bias B.npy    int32 vector (N,); default all zero\n"
@@ -175,6 +187,8 @@ static void usage_gemm(FILE *f)
 		"      --stats         print the run's figures as one JSON line on stdout\n"
 		"      --check         compare with the golden model; exit 3 on mismatch\n"
 		"      --trace F.fst   simulator: write an FST waveform of the session\n"
+		"      --link-faults SPEC  sim-uart: a faulty line both ways, for testing\n"
+		"                      flip=P,drop=P,dup=P,garbage=P[,seed=N] per byte\n"
 		"  -v, --verbose       more detail on stderr (repeat for more)\n"
 		"  -h, --help          show this help and exit\n");
 }
@@ -189,7 +203,8 @@ static void usage_info(FILE *f)
 		"clock_hz, version, qarray_version, target.\n"
 		"\n"
 		"Options:\n"
-		"      --target T      device: sim (default) or sim:RxC (see qarray models)\n"
+		"      --target T      device: sim (default), sim:RxC, sim-uart[:BOARD],\n"
+		"                      ftdi[:SELECTOR], tty:PATH (see qarray list)\n"
 		"      --trace F.fst   simulator: write an FST waveform of the session\n"
 		"  -v, --verbose       more detail on stderr (repeat for more)\n"
 		"  -h, --help          show this help and exit\n");
@@ -545,16 +560,11 @@ static double seconds_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
-/* The --stats line. */
-static void print_stats(const char *target, const qa_info *info,
-			const qa_stats *st, const qa_gemm_desc *d,
-			double wall_s, int checked, uint64_t mismatches)
+/* The device's counters, the middle of a --stats line (gemm and run). */
+static void print_counters(const qa_info *info, const qa_stats *st)
 {
 	uint64_t peak = (uint64_t)info->rows * info->cols;
 
-	printf("{\"target\":");
-	json_string(stdout, target);
-	printf(",\"m\":%zu,\"k\":%zu,\"n\":%zu", d->m, d->k, d->n);
 	printf(",\"rows\":%u,\"cols\":%u", info->rows, info->cols);
 	printf(",\"cycles\":%" PRIu64, st->cycles);
 	printf(",\"busy_cycles\":%" PRIu64, st->busy_cycles);
@@ -568,10 +578,93 @@ static void print_stats(const char *target, const qa_info *info,
 	printf(",\"runs\":%u", st->runs);
 	printf(",\"bytes_to_device\":%" PRIu64, st->bytes_to_device);
 	printf(",\"bytes_from_device\":%" PRIu64, st->bytes_from_device);
+	printf(",\"wire_bytes_to_device\":%" PRIu64, st->wire_bytes_to_device);
+	printf(",\"wire_bytes_from_device\":%" PRIu64,
+	       st->wire_bytes_from_device);
+	printf(",\"link_resent\":%" PRIu64 ",\"link_damaged\":%" PRIu64
+	       ",\"link_probes\":%" PRIu64 ",\"retries\":%" PRIu64,
+	       st->link_resent, st->link_damaged, st->link_probes, st->retries);
+}
+
+/* The end of a --stats line. */
+static void print_stats_end(double wall_s, int checked, uint64_t mismatches)
+{
 	printf(",\"wall_s\":%.6f", wall_s);
 	printf(",\"checked\":%s", checked ? "true" : "false");
 	printf(",\"mismatches\":%" PRIu64 "}\n", mismatches);
 	fflush(stdout);
+}
+
+/* The --stats line of gemm. */
+static void print_stats(const char *target, const qa_info *info,
+			const qa_stats *st, const qa_gemm_desc *d,
+			double wall_s, int checked, uint64_t mismatches)
+{
+	printf("{\"target\":");
+	json_string(stdout, target);
+	printf(",\"m\":%zu,\"k\":%zu,\"n\":%zu", d->m, d->k, d->n);
+	print_counters(info, st);
+	print_stats_end(wall_s, checked, mismatches);
+}
+
+/*
+ * Compare a device result (rows, cols) with the golden model's, as --check
+ * does: the count of differing elements and the first MISMATCH_SHOW of
+ * them (as NAME[r,c]) on stderr, and a warning when the saturation counts
+ * differ. Returns the number of differing elements.
+ */
+static uint64_t compare_golden(const int8_t *y, const int8_t *golden,
+			       size_t rows, size_t cols, const char *name,
+			       uint64_t dev_sat, uint64_t ref_sat)
+{
+	uint64_t bad = 0;
+	size_t i, total = rows * cols;
+	int shown = 0;
+
+	for (i = 0; i < total; i++)
+		if (y[i] != golden[i])
+			bad++;
+	if (bad) {
+		err("check: %" PRIu64 " of %zu outputs differ from the golden "
+		    "model", bad, total);
+		for (i = 0; i < total && shown < MISMATCH_SHOW; i++) {
+			if (y[i] == golden[i])
+				continue;
+			err("%s[%zu,%zu]: device %d, golden %d", name, i / cols,
+			    i % cols, y[i], golden[i]);
+			shown++;
+		}
+	} else {
+		note(1, "check: all %zu outputs match the golden model", total);
+	}
+	if (dev_sat != ref_sat)
+		err("warning: device counted %" PRIu64 " saturated outputs, "
+		    "golden model %" PRIu64, dev_sat, ref_sat);
+	return bad;
+}
+
+/* Write an int8 matrix (rows, cols) to path (atomically, qa_npy_write). */
+static int write_int8_matrix(const char *path, const char *opt, int8_t *data,
+			     size_t rows, size_t cols)
+{
+	qa_array a;
+	char msg[512] = "";
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.dtype = QA_DT_INT8;
+	a.ndim = 2;
+	a.shape[0] = rows;
+	a.shape[1] = cols;
+	a.count = rows * cols;
+	a.data = data;
+	r = qa_npy_write(path, &a, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("%s '%s': %s", opt, path, msg[0] ? msg : qa_strerror(r));
+		return -1;
+	}
+	note(1, "wrote %s", path);
+	return 0;
 }
 
 /*
@@ -597,7 +690,7 @@ static void device_error(const char *what, qa_dev *dev, int rc)
 struct gemm_opts {
 	const char *target;
 	const char *x_path, *w_path, *bias_path, *shift_path, *out_path;
-	const char *trace_path;
+	const char *trace_path, *link_faults;
 	long shift_scalar;     /* used when shift_path is NULL */
 	qa_round round;
 	int lo, hi;
@@ -621,6 +714,7 @@ static int gemm_parse(int argc, char **argv, struct gemm_opts *o)
 		{"stats", no_argument, NULL, OPT_STATS},
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"trace", required_argument, NULL, OPT_TRACE},
+		{"link-faults", required_argument, NULL, OPT_LINK_FAULTS},
 		{"verbose", no_argument, NULL, OPT_VERBOSE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0}
@@ -643,6 +737,9 @@ static int gemm_parse(int argc, char **argv, struct gemm_opts *o)
 			break;
 		case OPT_TRACE:
 			o->trace_path = optarg;
+			break;
+		case OPT_LINK_FAULTS:
+			o->link_faults = optarg;
 			break;
 		case OPT_X:
 			o->x_path = optarg;
@@ -719,7 +816,7 @@ static int gemm_parse(int argc, char **argv, struct gemm_opts *o)
 static int cmd_gemm(int argc, char **argv)
 {
 	struct gemm_opts o;
-	qa_array x, w, bias, shift_arr, y_arr;
+	qa_array x, w, bias, shift_arr;
 	qa_gemm_desc d;
 	qa_dev_opts dopts;
 	qa_info info;
@@ -732,7 +829,7 @@ static int cmd_gemm(int argc, char **argv)
 	struct timespec t0;
 	double wall_s;
 	int rc = EXIT_USAGE, r;
-	size_t m, k, n, i;
+	size_t m, k, n;
 
 	memset(&o, 0, sizeof(o));
 	memset(&x, 0, sizeof(x));
@@ -848,6 +945,7 @@ static int cmd_gemm(int argc, char **argv)
 	/* The device. */
 	memset(&dopts, 0, sizeof(dopts));
 	dopts.trace_path = o.trace_path;
+	dopts.link_faults = o.link_faults;
 	dopts.verbose = verbosity;
 	r = qa_dev_open(&dev, o.target, &dopts, msg, sizeof(msg));
 	if (r != QA_OK) {
@@ -894,44 +992,14 @@ static int cmd_gemm(int argc, char **argv)
 			err("golden model failed: %s", qa_strerror(r));
 			goto out;
 		}
-		for (i = 0; i < m * n; i++)
-			if (y[i] != golden[i])
-				mismatches++;
-		if (mismatches) {
-			err("check: %" PRIu64 " of %zu outputs differ from the "
-			    "golden model", mismatches, m * n);
-			for (i = 0, r = 0; i < m * n && r < MISMATCH_SHOW; i++) {
-				if (y[i] == golden[i])
-					continue;
-				err("Y[%zu,%zu]: device %d, golden %d", i / n,
-				    i % n, y[i], golden[i]);
-				r++;
-			}
-		} else {
-			note(1, "check: all %zu outputs match the golden model",
-			     m * n);
-		}
-		if (st.saturated != ref_sat)
-			err("warning: device counted %" PRIu64 " saturated "
-			    "outputs, golden model %" PRIu64, st.saturated,
-			    ref_sat);
+		mismatches = compare_golden(y, golden, m, n, "Y", st.saturated,
+					    ref_sat);
 	}
 
-	memset(&y_arr, 0, sizeof(y_arr));
-	y_arr.dtype = QA_DT_INT8;
-	y_arr.ndim = 2;
-	y_arr.shape[0] = m;
-	y_arr.shape[1] = n;
-	y_arr.count = m * n;
-	y_arr.data = y;
-	msg[0] = '\0';
-	r = qa_npy_write(o.out_path, &y_arr, msg, sizeof(msg));
-	if (r != QA_OK) {
-		err("--out '%s': %s", o.out_path, msg[0] ? msg : qa_strerror(r));
+	if (write_int8_matrix(o.out_path, "--out", y, m, n)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	note(1, "wrote %s", o.out_path);
 	if (o.stats)
 		print_stats(o.target, &info, &st, &d, wall_s, o.check,
 			    mismatches);
@@ -1873,6 +1941,611 @@ out:
 	return rc;
 }
 
+/* ---- qarray run, qarray eval: networks resident on the device -------- */
+
+static void usage_run(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray run [--target T] --model M.qam --x X.npy --out L.npy\n"
+		"                  [--stats] [--check] [--trace FILE.fst]\n"
+		"                  [--link-faults SPEC] [-v]\n"
+		"\n"
+		"Makes the quantized network resident on the device (weights, biases\n"
+		"and shifts are loaded once), runs every row of X through it and\n"
+		"writes the int8 logits (N, C) as .npy.\n"
+		"\n"
+		"Options:\n"
+		"      --target T      device: sim (default), sim:RxC, sim-uart[:BOARD],\n"
+		"                      ftdi[:SELECTOR], tty:PATH (see qarray list)\n"
+		"      --model M.qam   quantized model (qarray quantize)\n"
+		"      --x X.npy       inputs (N, D): float32 or uint8, quantized with the\n"
+		"                      model's input step, or int8, taken as quantized\n"
+		"      --out L.npy     output file (int8 (N, C)), written only on success\n"
+		"      --stats         print the run's figures as one JSON line on stdout\n"
+		"      --check         compare with the golden model; exit 3 on mismatch\n"
+		"      --trace F.fst   simulator: write an FST waveform of the session\n"
+		"      --link-faults SPEC  sim-uart: a faulty line both ways, for testing\n"
+		"                      flip=P,drop=P,dup=P,garbage=P[,seed=N] per byte\n"
+		"  -v, --verbose       more detail on stderr (repeat for more)\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+static void usage_eval(FILE *f)
+{
+	fprintf(f,
+		"Usage: qarray eval [--target T] --model M.qam --float-model DIR\n"
+		"                   --x X.npy --y Y.npy [--trace FILE.fst]\n"
+		"                   [--link-faults SPEC] [-v]\n"
+		"\n"
+		"Measures a quantized model on labelled data three ways: the float\n"
+		"model, the golden int8 model, and the device (the network resident,\n"
+		"as in 'qarray run'). Prints one JSON line: float_acc, int8_acc,\n"
+		"device_acc, device_matches_golden, n and the device's figures.\n"
+		"Exit status 3 when any device output differs from the golden model.\n"
+		"\n"
+		"Options:\n"
+		"      --target T      device: sim (default), sim:RxC, sim-uart[:BOARD],\n"
+		"                      ftdi[:SELECTOR], tty:PATH (see qarray list)\n"
+		"      --model M.qam   quantized model (qarray quantize)\n"
+		"      --float-model DIR  the float model directory it was made from\n"
+		"      --x X.npy       features, float32 or uint8 (N, D)\n"
+		"      --y Y.npy       labels (N,), any integer dtype, 0..C-1\n"
+		"      --trace F.fst   simulator: write an FST waveform of the session\n"
+		"      --link-faults SPEC  sim-uart: a faulty line both ways, for testing\n"
+		"                      flip=P,drop=P,dup=P,garbage=P[,seed=N] per byte\n"
+		"  -v, --verbose       more detail on stderr (repeat for more)\n"
+		"  -h, --help          show this help and exit\n");
+}
+
+/* The options of the network commands. One parser serves them all; each
+ * command's longopts table says which options it takes. */
+struct net_opts {
+	const char *target, *trace_path, *link_faults;
+	const char *model_path, *fmodel_dir, *x_path, *y_path, *out_path;
+	int stats, check;
+};
+
+/* Returns -1 (error), 0 (go on) or 1 (help printed, exit 0). */
+static int net_parse(int argc, char **argv, const char *cmd,
+		     const struct option *longopts, void (*usage)(FILE *),
+		     struct net_opts *o)
+{
+	int c;
+
+	o->target = "sim";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return 1;
+		case 'v':
+		case OPT_VERBOSE:
+			verbosity++;
+			break;
+		case OPT_TARGET:
+			o->target = optarg;
+			break;
+		case OPT_TRACE:
+			o->trace_path = optarg;
+			break;
+		case OPT_LINK_FAULTS:
+			o->link_faults = optarg;
+			break;
+		case OPT_MODEL:
+			o->model_path = optarg;
+			break;
+		case OPT_FLOAT_MODEL:
+			o->fmodel_dir = optarg;
+			break;
+		case OPT_X:
+			o->x_path = optarg;
+			break;
+		case OPT_Y:
+			o->y_path = optarg;
+			break;
+		case OPT_OUT:
+			o->out_path = optarg;
+			break;
+		case OPT_STATS:
+			o->stats = 1;
+			break;
+		case OPT_CHECK:
+			o->check = 1;
+			break;
+		default:
+			option_error(c, argv, cmd);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		err("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return -1;
+	}
+	return check_target(o->target) ? -1 : 0;
+}
+
+/* Report the first missing one of NULL-terminated (option name, value)
+ * pairs. */
+static int require_options(const char *cmd, ...)
+{
+	const char *name;
+	va_list ap;
+	int rc = 0;
+
+	va_start(ap, cmd);
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		if (!va_arg(ap, const char *)) {
+			err("%s: missing required option %s", cmd, name);
+			fprintf(stderr, "Try 'qarray %s --help'.\n", cmd);
+			rc = -1;
+			break;
+		}
+	}
+	va_end(ap);
+	return rc;
+}
+
+/* What run and eval read before they open the device. */
+struct net_input {
+	qa_qmodel qm;
+	qa_array xa;
+	float *xf;       /* the features as floats (not for int8 input) */
+	int8_t *xq;      /* the quantized input, n x d */
+	size_t n, d, c;  /* rows, inputs, outputs */
+};
+
+static void net_input_free(struct net_input *in)
+{
+	qa_qmodel_free(&in->qm);
+	if (in->xa.data)
+		qa_array_free(&in->xa);
+	free(in->xf);
+	free(in->xq);
+}
+
+/*
+ * Load the model and X (N, D) with D the model's inputs: float32 or uint8
+ * are quantized with the model's input step; int8 is taken as already
+ * quantized when allow_int8 is set.
+ */
+static int net_input_load(const struct net_opts *o, int allow_int8,
+			  struct net_input *in)
+{
+	const qa_qmodel *qm = &in->qm;
+	qa_dtype dt;
+	uint64_t sat = 0;
+	char msg[512] = "";
+	int r;
+
+	r = qa_qmodel_load(&in->qm, o->model_path, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("--model '%s': %s", o->model_path,
+		    msg[0] ? msg : qa_strerror(r));
+		return -1;
+	}
+	if (load_npy(o->x_path, "--x", &in->xa))
+		return -1;
+	dt = in->xa.dtype;
+	if (dt != QA_DT_FLOAT32 && dt != QA_DT_UINT8 &&
+	    (dt != QA_DT_INT8 || !allow_int8)) {
+		err("--x '%s': dtype %s, expected float32 or uint8%s", o->x_path,
+		    qa_dtype_name(dt), allow_int8 ?
+		    " (features) or int8 (quantized)" : " (features)");
+		return -1;
+	}
+	if (check_rank(&in->xa, "--x", o->x_path, 2, "a matrix (N, D)"))
+		return -1;
+	in->n = in->xa.shape[0];
+	in->d = in->xa.shape[1];
+	in->c = qm->layers[qm->nlayers - 1].n;
+	if (in->d != qm->layers[0].k) {
+		err("shape mismatch: --x '%s' has %zu features, the model "
+		    "takes %zu", o->x_path, in->d, qm->layers[0].k);
+		return -1;
+	}
+	if (in->c > SIZE_MAX / in->n) {
+		err("output of %zu x %zu logits is too large", in->n, in->c);
+		return -1;
+	}
+	in->xq = malloc(in->xa.count);
+	if (!in->xq) {
+		err("out of memory");
+		return -1;
+	}
+	if (dt == QA_DT_INT8) {
+		memcpy(in->xq, in->xa.data, in->xa.count);
+		return 0;
+	}
+	if (qa_nn_features(&in->xa, &in->xf, msg, sizeof(msg)) != QA_OK) {
+		err("--x '%s': %s", o->x_path, msg);
+		return -1;
+	}
+	r = qa_nn_quantize_input(qm, in->xa.count, in->xf, in->xq, &sat);
+	if (r != QA_OK) {
+		err("--x '%s': %s", o->x_path, qa_strerror(r));
+		return -1;
+	}
+	note(1, "input: %zu rows of %zu, step 2^%d, %" PRIu64 " of %zu "
+	     "values saturated", in->n, in->d, qm->k_in, sat, in->xa.count);
+	return 0;
+}
+
+/*
+ * Open the target and make the model resident. Returns 0 or an exit
+ * status: a model that does not fit the device is bad input (1, as gemm's
+ * K > k_max), any other failure a device error (2).
+ */
+static int net_device_load(const struct net_opts *o, const qa_qmodel *qm,
+			   qa_dev **dev, qa_info *info)
+{
+	qa_layer layers[QA_NN_MAX_LAYERS];
+	qa_dev_opts dopts;
+	qa_net net;
+	char msg[512] = "";
+	int r;
+
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.trace_path = o->trace_path;
+	dopts.link_faults = o->link_faults;
+	dopts.verbose = verbosity;
+	r = qa_dev_open(dev, o->target, &dopts, msg, sizeof(msg));
+	if (r != QA_OK) {
+		*dev = NULL;
+		open_error(o->target, r, msg);
+		return EXIT_DEVICE;
+	}
+	r = qa_dev_info(*dev, info);
+	if (r != QA_OK) {
+		device_error("device info", *dev, r);
+		return EXIT_DEVICE;
+	}
+	r = qa_nn_net_view(qm, layers, &net);
+	if (r != QA_OK) {
+		err("--model '%s': %s", o->model_path, qa_strerror(r));
+		return EXIT_USAGE;
+	}
+	r = qa_dev_net_load(*dev, &net);
+	if (r == QA_ERR_RANGE) {
+		err("--model '%s' on target '%s': %s", o->model_path,
+		    o->target, qa_dev_errmsg(*dev));
+		return EXIT_USAGE;
+	}
+	if (r != QA_OK) {
+		device_error("loading the network", *dev, r);
+		return EXIT_DEVICE;
+	}
+	note(1, "target %s: %ux%u array; %u layers resident", o->target,
+	     info->rows, info->cols, qm->nlayers);
+	return 0;
+}
+
+/* Run the input through the resident network; 0 or EXIT_DEVICE. */
+static int net_device_run(const struct net_opts *o, qa_dev *dev,
+			  const struct net_input *in, int8_t *y, qa_stats *st,
+			  double *wall_s)
+{
+	int tty = isatty(STDERR_FILENO) && verbosity == 0;
+	struct timespec t0;
+	int r;
+
+	if (tty)
+		fprintf(stderr, "qarray: running %zu inferences on %s...\r",
+			in->n, o->target);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = qa_dev_net_run(dev, in->n, in->xq, y, st);
+	*wall_s = seconds_since(&t0);
+	if (tty)
+		fprintf(stderr, "\033[K");
+	if (r != QA_OK) {
+		device_error("network run failed", dev, r);
+		return EXIT_DEVICE;
+	}
+	note(1, "device done in %.3f s: %" PRIu64 " cycles, %u batch(es)",
+	     *wall_s, st->cycles, st->runs);
+	return 0;
+}
+
+/* The golden logits and the sum of the per-layer saturation counts. */
+static int net_golden(const qa_qmodel *qm, const struct net_input *in,
+		      int8_t *golden, uint64_t *saturated)
+{
+	uint64_t sat[QA_NN_MAX_LAYERS];
+	int r;
+
+	r = qa_nn_ref_forward(qm, in->n, in->xq, golden, sat);
+	if (r != QA_OK) {
+		err("golden model failed: %s", qa_strerror(r));
+		return -1;
+	}
+	*saturated = 0;
+	for (unsigned l = 0; l < qm->nlayers; l++)
+		*saturated += sat[l];
+	return 0;
+}
+
+/*
+ * Per-inference figures, defined as in tests/bench.c --net: compute-bound
+ * on the core's busy cycles at the device's clock, link-bound on the bytes
+ * each inference moves (both directions, 8N1 UART: 10 bits per byte).
+ */
+static void print_net_figures(const qa_info *info, const qa_stats *st,
+			      size_t n)
+{
+	double cyc = (double)st->busy_cycles / (double)n;
+	double bytes = (double)(st->bytes_to_device + st->bytes_from_device) /
+		       (double)n;
+
+	printf(",\"macs_per_inference\":%.1f", (double)st->macs / (double)n);
+	printf(",\"cycles_per_inference\":%.1f", cyc);
+	printf(",\"clock_mhz\":%.6g", info->clock_hz / 1e6);
+	printf(",\"inferences_per_s_compute\":%.0f",
+	       cyc > 0.0 ? info->clock_hz / cyc : 0.0);
+	printf(",\"link_bytes_per_inference\":%.1f", bytes);
+	printf(",\"inferences_per_s_link_3mbaud\":%.0f",
+	       bytes > 0.0 ? 3e6 / 10.0 / bytes : 0.0);
+	printf(",\"inferences_per_s_link_12mbaud\":%.0f",
+	       bytes > 0.0 ? 12e6 / 10.0 / bytes : 0.0);
+}
+
+static const struct option run_longopts[] = {
+	{"target", required_argument, NULL, OPT_TARGET},
+	{"model", required_argument, NULL, OPT_MODEL},
+	{"x", required_argument, NULL, OPT_X},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"link-faults", required_argument, NULL, OPT_LINK_FAULTS},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0}
+};
+
+static int cmd_run(int argc, char **argv)
+{
+	struct net_opts o;
+	struct net_input in;
+	qa_info info;
+	qa_stats st;
+	qa_dev *dev = NULL;
+	int8_t *y = NULL, *golden = NULL;
+	uint64_t mismatches = 0, ref_sat = 0;
+	double wall_s = 0.0;
+	int rc = EXIT_USAGE, r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	memset(&info, 0, sizeof(info));
+	memset(&st, 0, sizeof(st));
+	r = net_parse(argc, argv, "run", run_longopts, usage_run, &o);
+	if (r) {
+		rc = r > 0 ? 0 : EXIT_USAGE;
+		goto out;
+	}
+	if (require_options("run", "--model", o.model_path, "--x", o.x_path,
+			    "--out", o.out_path, (const char *)NULL) ||
+	    net_input_load(&o, 1, &in) ||
+	    check_out_path(o.out_path, "--out", 1) ||
+	    (o.trace_path && check_out_path(o.trace_path, "--trace", 0)))
+		goto out;
+	y = malloc(in.n * in.c);
+	golden = o.check ? malloc(in.n * in.c) : NULL;
+	if (!y || (o.check && !golden)) {
+		err("out of memory");
+		goto out;
+	}
+	rc = net_device_load(&o, &in.qm, &dev, &info);
+	if (!rc)
+		rc = net_device_run(&o, dev, &in, y, &st, &wall_s);
+	if (rc)
+		goto out;
+	rc = EXIT_USAGE;
+	if (o.check) {
+		if (net_golden(&in.qm, &in, golden, &ref_sat))
+			goto out;
+		mismatches = compare_golden(y, golden, in.n, in.c, "logits",
+					    st.saturated, ref_sat);
+	}
+	if (write_int8_matrix(o.out_path, "--out", y, in.n, in.c))
+		goto out;
+	if (o.stats) {
+		printf("{\"target\":");
+		json_string(stdout, o.target);
+		printf(",\"n\":%zu,\"inputs\":%zu,\"outputs\":%zu,"
+		       "\"layers\":%u", in.n, in.d, in.c, in.qm.nlayers);
+		print_counters(&info, &st);
+		print_net_figures(&info, &st, in.n);
+		print_stats_end(wall_s, o.check, mismatches);
+	}
+	rc = mismatches ? EXIT_MISMATCH : 0;
+out:
+	if (dev)
+		qa_dev_close(dev);
+	free(golden);
+	free(y);
+	net_input_free(&in);
+	return rc;
+}
+
+static const struct option eval_longopts[] = {
+	{"target", required_argument, NULL, OPT_TARGET},
+	{"model", required_argument, NULL, OPT_MODEL},
+	{"float-model", required_argument, NULL, OPT_FLOAT_MODEL},
+	{"x", required_argument, NULL, OPT_X},
+	{"y", required_argument, NULL, OPT_Y},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"link-faults", required_argument, NULL, OPT_LINK_FAULTS},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0}
+};
+
+/* The labels of eval: one per row of X, each a class the model has. */
+static int eval_labels(const struct net_opts *o, const struct net_input *in,
+		       qa_array *ya, int32_t **y)
+{
+	char msg[256] = "";
+	unsigned classes = 0;
+
+	if (load_npy(o->y_path, "--y", ya))
+		return -1;
+	if (qa_nn_labels(ya, y, &classes, msg, sizeof(msg)) != QA_OK) {
+		err("--y '%s': %s", o->y_path, msg);
+		return -1;
+	}
+	if (ya->shape[0] != in->n) {
+		err("shape mismatch: --x '%s' has %zu rows but --y '%s' has "
+		    "%zu labels", o->x_path, in->n, o->y_path, ya->shape[0]);
+		return -1;
+	}
+	if (classes > in->c) {
+		for (size_t i = 0; i < in->n; i++) {
+			if ((size_t)(*y)[i] < in->c)
+				continue;
+			err("--y '%s': label %d at index %zu, but the model has "
+			    "%zu outputs (classes 0..%zu)", o->y_path, (*y)[i],
+			    i, in->c, in->c - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The float model must have the quantized model's layer shapes. */
+static int eval_float_model(const struct net_opts *o, const qa_qmodel *qm,
+			    qa_fmodel *fm)
+{
+	char msg[512] = "";
+	int r;
+
+	r = qa_fmodel_load(fm, o->fmodel_dir, msg, sizeof(msg));
+	if (r != QA_OK) {
+		err("--float-model '%s': %s", o->fmodel_dir,
+		    msg[0] ? msg : qa_strerror(r));
+		return -1;
+	}
+	if (fm->nlayers != qm->nlayers) {
+		err("--float-model '%s' has %u layers, --model '%s' %u",
+		    o->fmodel_dir, fm->nlayers, o->model_path, qm->nlayers);
+		return -1;
+	}
+	for (unsigned l = 0; l < qm->nlayers; l++) {
+		const qa_flayer *F = &fm->layers[l];
+		const qa_qlayer *Q = &qm->layers[l];
+
+		if (F->in != Q->k || F->out != Q->n) {
+			err("--float-model '%s' does not match --model '%s': "
+			    "layer %u is %zux%zu in one and %zux%zu in the "
+			    "other", o->fmodel_dir, o->model_path, l, F->in,
+			    F->out, Q->k, Q->n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Rows whose argmax equals the label. */
+static size_t count_correct_i8(const int8_t *logits, const int32_t *y,
+			       size_t n, size_t c)
+{
+	size_t ok = 0;
+
+	for (size_t r = 0; r < n; r++)
+		ok += qa_nn_argmax_i8(logits + r * c, c) == (size_t)y[r];
+	return ok;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+	struct net_opts o;
+	struct net_input in;
+	qa_fmodel fm;
+	qa_array ya;
+	qa_info info;
+	qa_stats st;
+	qa_dev *dev = NULL;
+	int32_t *labels = NULL;
+	int8_t *y = NULL, *golden = NULL;
+	float *fl = NULL;
+	uint64_t mismatches = 0, ref_sat = 0;
+	size_t ok_f = 0, ok_g, ok_d;
+	double wall_s = 0.0;
+	int rc = EXIT_USAGE, r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	memset(&fm, 0, sizeof(fm));
+	memset(&ya, 0, sizeof(ya));
+	memset(&info, 0, sizeof(info));
+	memset(&st, 0, sizeof(st));
+	r = net_parse(argc, argv, "eval", eval_longopts, usage_eval, &o);
+	if (r) {
+		rc = r > 0 ? 0 : EXIT_USAGE;
+		goto out;
+	}
+	if (require_options("eval", "--model", o.model_path, "--float-model",
+			    o.fmodel_dir, "--x", o.x_path, "--y", o.y_path,
+			    (const char *)NULL) ||
+	    net_input_load(&o, 0, &in) ||
+	    eval_float_model(&o, &in.qm, &fm) ||
+	    eval_labels(&o, &in, &ya, &labels) ||
+	    (o.trace_path && check_out_path(o.trace_path, "--trace", 0)))
+		goto out;
+	y = malloc(in.n * in.c);
+	golden = malloc(in.n * in.c);
+	fl = malloc(in.n * in.c * sizeof(float));
+	if (!y || !golden || !fl) {
+		err("out of memory");
+		goto out;
+	}
+	if (qa_fmodel_forward(&fm, in.n, in.xf, fl) != QA_OK) {
+		err("float model failed");
+		goto out;
+	}
+	if (net_golden(&in.qm, &in, golden, &ref_sat))
+		goto out;
+	rc = net_device_load(&o, &in.qm, &dev, &info);
+	if (!rc)
+		rc = net_device_run(&o, dev, &in, y, &st, &wall_s);
+	if (rc)
+		goto out;
+	mismatches = compare_golden(y, golden, in.n, in.c, "logits",
+				    st.saturated, ref_sat);
+	for (size_t i = 0; i < in.n; i++)
+		ok_f += qa_nn_argmax_f32(fl + i * in.c, in.c) ==
+			(size_t)labels[i];
+	ok_g = count_correct_i8(golden, labels, in.n, in.c);
+	ok_d = count_correct_i8(y, labels, in.n, in.c);
+	printf("{\"float_acc\":%.6f,\"int8_acc\":%.6f,\"device_acc\":%.6f",
+	       (double)ok_f / (double)in.n, (double)ok_g / (double)in.n,
+	       (double)ok_d / (double)in.n);
+	printf(",\"device_matches_golden\":%s,\"mismatches\":%" PRIu64
+	       ",\"n\":%zu,\"classes\":%zu,\"layers\":%u,\"target\":",
+	       mismatches ? "false" : "true", mismatches, in.n, in.c,
+	       in.qm.nlayers);
+	json_string(stdout, o.target);
+	printf(",\"model_bytes_float\":%zu,\"model_bytes_int8\":%zu",
+	       qa_fmodel_param_bytes(&fm), qa_qmodel_file_bytes(&in.qm));
+	print_net_figures(&info, &st, in.n);
+	printf(",\"wall_s\":%.6f}\n", wall_s);
+	fflush(stdout);
+	rc = mismatches ? EXIT_MISMATCH : 0;
+out:
+	if (dev)
+		qa_dev_close(dev);
+	free(fl);
+	free(golden);
+	free(y);
+	free(labels);
+	if (ya.data)
+		qa_array_free(&ya);
+	qa_fmodel_free(&fm);
+	net_input_free(&in);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 struct command {
@@ -1887,6 +2560,10 @@ static const struct command commands[] = {
 	{"models", cmd_models, usage_models},
 	{"train", cmd_train, usage_train},
 	{"quantize", cmd_quantize, usage_quantize},
+	{"run", cmd_run, usage_run},
+	{"eval", cmd_eval, usage_eval},
+	{"list", cli_list, cli_list_usage},
+	{"emu", cli_emu, cli_emu_usage},
 	{NULL, NULL, NULL}
 };
 

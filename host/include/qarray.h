@@ -148,6 +148,11 @@ typedef struct qa_dev_opts {
 	 * byte per line, to RECORD.cmd.hex and RECORD.rsp.hex (NULL = off),
 	 * to replay the session on another simulator (tests/tb_core.v). */
 	const char *sim_record;
+	/* sim-uart, for testing: a faulty wire in both directions,
+	 * "flip=P,drop=P,dup=P,garbage=P[,seed=N]" (per-byte probabilities);
+	 * NULL = a perfect line. (The emulated FTDI bridge takes the same
+	 * spec: qarray emu --link-faults.) */
+	const char *link_faults;
 } qa_dev_opts;
 
 /* What the device reports about itself (IDENT command). */
@@ -171,13 +176,30 @@ typedef struct qa_stats {
 	uint64_t stall_cycles;     /* busy cycles frozen by result backpressure */
 	uint64_t macs;             /* useful multiply-accumulates issued */
 	uint64_t saturated;        /* outputs that were clamped */
-	uint64_t bytes_to_device;
+	uint64_t bytes_to_device;  /* the core's command and response streams */
 	uint64_t bytes_from_device;
+	/* bytes on the wire, framing included, on framed targets (sim-uart,
+	 * ftdi, tty); 0 on "sim", whose wire is the core's stream */
+	uint64_t wire_bytes_to_device;
+	uint64_t wire_bytes_from_device;
+	/* line errors the link recovered from (framed targets): frames sent
+	 * again, responses damaged on the line, probes of where the device
+	 * was, and whole operations run again after a response with results
+	 * was lost (docs/protocol.md, section 7) */
+	uint64_t link_resent, link_damaged, link_probes, retries;
 	unsigned runs;             /* RUN commands issued */
 } qa_stats;
 
 /*
- * Open a target: "sim" (the Verilator model of the core). Returns QA_OK and
+ * Open a target:
+ *   "sim[:RxC]"        the Verilator model of the core, fed its command
+ *                      stream directly
+ *   "sim-uart[:BOARD][,baud=N][,timeout=CYCLES]"
+ *                      the Verilator model of the whole chip (qa_chip),
+ *                      through its UART pins and the wire protocol
+ *   "ftdi[:SELECTOR]"  a board behind an FTDI bridge (libftdi1/libusb)
+ *   "tty:PATH[,baud=N][,timeout=MS]"  a board behind a kernel serial port
+ * (docs/cli.md and docs/usb.md have the options). Returns QA_OK and
  * a handle in *dev, or an error; on error *dev is NULL. opts may be NULL.
  * errbuf (may be NULL) receives a message when opening fails.
  */

@@ -39,6 +39,8 @@ typedef struct dev_net {
 	unsigned cg_out;   /* column groups of the last layer */
 	size_t rg_cap;     /* row groups per NET_RUN (all layers' X fit a bank) */
 	unsigned nlayers;
+	uint8_t *table;    /* the NET_LOAD command, to restore after a link reset */
+	size_t table_len;
 } dev_net;
 
 struct qa_dev {
@@ -48,6 +50,7 @@ struct qa_dev {
 	dev_net net;
 	int verbose;
 	uint64_t bytes_out, bytes_in;
+	uint64_t retries;  /* operations run again after a link reset */
 	char err[512];
 };
 
@@ -187,6 +190,9 @@ int qa_dev_open(qa_dev **devp, const char *target, const qa_dev_opts *opts,
 {
 	static const qa_transport_ops *const transports[] = {
 		&qa_transport_sim,
+		&qa_transport_simuart,
+		&qa_transport_ftdi_link,
+		&qa_transport_tty_link,
 	};
 	char dummy[1];
 	if (!errbuf || !errlen) {
@@ -215,11 +221,18 @@ int qa_dev_open(qa_dev **devp, const char *target, const qa_dev_opts *opts,
 	}
 	if (!ops) {
 		snprintf(errbuf, errlen,
-			 "unknown target '%s' (available: sim, sim:RxC)",
+			 "unknown target '%s' (available: sim[:RxC], "
+			 "sim-uart[:BOARD], ftdi[:SELECTOR], tty:PATH)",
 			 target);
 		return QA_ERR_UNSUPPORTED;
 	}
 
+	if (opts && opts->link_faults && ops != &qa_transport_simuart) {
+		snprintf(errbuf, errlen, "link faults are simulated on the "
+			 "sim-uart target only (for an emulated FTDI board: "
+			 "qarray emu --link-faults)");
+		return QA_ERR_INVALID;
+	}
 	qa_dev *d = calloc(1, sizeof *d);
 	if (!d) {
 		snprintf(errbuf, errlen, "out of memory");
@@ -259,6 +272,7 @@ void qa_dev_close(qa_dev *d)
 		return;
 	if (d->ops && d->ctx)
 		d->ops->close(d->ctx);
+	free(d->net.table);
 	free(d);
 }
 
@@ -466,7 +480,8 @@ static const char *status_text(uint32_t s)
 
 /* counters and byte totals at the start of a measured operation */
 typedef struct dev_mark {
-	uint64_t cycles, out, in;
+	uint64_t cycles, out, in, retries;
+	qa_link_counts link;
 } dev_mark;
 
 static int dev_begin(qa_dev *d, dev_mark *mk)
@@ -474,6 +489,10 @@ static int dev_begin(qa_dev *d, dev_mark *mk)
 	mk->cycles = d->ops->cycles ? d->ops->cycles(d->ctx) : 0;
 	mk->out = d->bytes_out;
 	mk->in = d->bytes_in;
+	mk->retries = d->retries;
+	memset(&mk->link, 0, sizeof mk->link);
+	if (d->ops->counts)
+		d->ops->counts(d->ctx, &mk->link);
 	return dev_query(d, OP_CLEAR, NULL, 0);
 }
 
@@ -500,12 +519,22 @@ static int dev_finish(qa_dev *d, const dev_mark *mk, unsigned runs,
 				     st->busy_cycles;
 		st->bytes_to_device = d->bytes_out - mk->out;
 		st->bytes_from_device = d->bytes_in - mk->in;
+		if (d->ops->counts) {
+			qa_link_counts c;
+			d->ops->counts(d->ctx, &c);
+			st->wire_bytes_to_device = c.wire_out - mk->link.wire_out;
+			st->wire_bytes_from_device = c.wire_in - mk->link.wire_in;
+			st->link_resent = c.resent - mk->link.resent;
+			st->link_damaged = c.damaged - mk->link.damaged;
+			st->link_probes = c.probes - mk->link.probes;
+		}
+		st->retries = d->retries - mk->retries;
 		st->runs = runs;
 	}
 	return QA_OK;
 }
 
-int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
+static int gemm_once(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 {
 	if (!d)
 		return QA_ERR_INVALID;
@@ -601,7 +630,7 @@ out:
 
 /* ---- resident networks --------------------------------------------------- */
 
-int qa_dev_net_load(qa_dev *d, const qa_net *net)
+static int net_load_once(qa_dev *d, const qa_net *net)
 {
 	if (!d)
 		return QA_ERR_INVALID;
@@ -699,7 +728,19 @@ int qa_dev_net_load(qa_dev *d, const qa_net *net)
 	put8(&b, net->nlayers);
 	memcpy(b.p + b.len, table, net->nlayers * NET_DESC_BYTES);
 	b.len += net->nlayers * NET_DESC_BYTES;
+	/* the NET_LOAD command itself, kept: a link reset forgets the table */
+	free(d->net.table);
+	d->net.table_len = 2 + net->nlayers * NET_DESC_BYTES;
+	d->net.table = malloc(d->net.table_len);
+	if (d->net.table) {
+		memcpy(d->net.table, b.p + b.len - d->net.table_len,
+		       d->net.table_len);
+	}
 	free(table);
+	if (!d->net.table) {
+		free(b.p);
+		return dev_fail(d, QA_ERR_NOMEM, "out of memory");
+	}
 	rc = dev_write(d, &b);
 	free(b.p);
 	if (rc)
@@ -729,8 +770,8 @@ nomem:
 	return dev_fail(d, QA_ERR_NOMEM, "out of memory building commands");
 }
 
-int qa_dev_net_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
-		   qa_stats *st)
+static int net_run_once(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
+			qa_stats *st)
 {
 	if (!d)
 		return QA_ERR_INVALID;
@@ -798,4 +839,107 @@ out:
 	free(b.p);
 	free(tmp);
 	return rc;
+}
+
+/* ---- running an operation again after the link lost data ------------------ */
+
+/*
+ * Line errors that the link cannot repair by sending frames again (a lost
+ * response with results) fail an operation with QA_ERR_IO or
+ * QA_ERR_TIMEOUT; where the transport can reset the link (framed targets:
+ * RESET keeps the device's memories), the whole operation runs again, at
+ * most DEV_RETRIES times. A resident network's layer table is restored
+ * first. The figures in *st are those of the attempt that succeeded, but
+ * the wire bytes and link counters cover all attempts, and st->retries
+ * counts them.
+ */
+#define DEV_RETRIES 16
+
+typedef struct dev_call {
+	int kind; /* 0 gemm, 1 net load, 2 net run */
+	const qa_gemm_desc *g;
+	const qa_net *net;
+	size_t m;
+	const int8_t *x;
+	int8_t *y;
+	qa_stats *st;
+} dev_call;
+
+static int call_once(qa_dev *d, const dev_call *c)
+{
+	switch (c->kind) {
+	case 0:
+		return gemm_once(d, c->g, c->y, c->st);
+	case 1:
+		return net_load_once(d, c->net);
+	default:
+		return net_run_once(d, c->m, c->x, c->y, c->st);
+	}
+}
+
+static int dev_retry(qa_dev *d, const dev_call *c)
+{
+	qa_link_counts c0 = { 0 };
+	if (d->ops->counts)
+		d->ops->counts(d->ctx, &c0);
+	for (unsigned attempt = 0;; attempt++) {
+		int rc = call_once(d, c);
+		if (rc == QA_OK) {
+			if (c->st && d->ops->counts) {
+				qa_link_counts c1;
+				d->ops->counts(d->ctx, &c1);
+				c->st->wire_bytes_to_device = c1.wire_out - c0.wire_out;
+				c->st->wire_bytes_from_device = c1.wire_in - c0.wire_in;
+				c->st->link_resent = c1.resent - c0.resent;
+				c->st->link_damaged = c1.damaged - c0.damaged;
+				c->st->link_probes = c1.probes - c0.probes;
+			}
+			if (c->st)
+				c->st->retries = attempt;
+			return QA_OK;
+		}
+		if ((rc != QA_ERR_IO && rc != QA_ERR_TIMEOUT) || !d->ops->reset ||
+		    attempt >= DEV_RETRIES)
+			return rc;
+		char e[400];
+		if (d->ops->reset(d->ctx, e, sizeof e) != QA_OK)
+			return rc; /* the first failure says more */
+		d->retries++;
+		if (d->verbose)
+			fprintf(stderr, "qarray: %s: link reset, running the "
+				"operation again (attempt %u): %s\n",
+				d->ops->name, attempt + 2, d->err);
+		if (c->kind == 2 && d->net.loaded) {
+			buf b = { d->net.table, d->net.table_len,
+				  d->net.table_len };
+			int r2 = dev_write(d, &b);
+			if (r2 != QA_OK)
+				return r2;
+		}
+	}
+}
+
+int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
+{
+	if (!d)
+		return QA_ERR_INVALID;
+	dev_call c = { .kind = 0, .g = g, .y = y, .st = st };
+	return dev_retry(d, &c);
+}
+
+int qa_dev_net_load(qa_dev *d, const qa_net *net)
+{
+	if (!d)
+		return QA_ERR_INVALID;
+	dev_call c = { .kind = 1, .net = net };
+	return dev_retry(d, &c);
+}
+
+int qa_dev_net_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
+		   qa_stats *st)
+{
+	if (!d)
+		return QA_ERR_INVALID;
+	dev_call c = { .kind = 2, .m = m, .x = x, .y = y, .st = st };
+	return dev_retry(d, &c);
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_usb.sh - qarray over the wire protocol, end to end, through the CLI:
+#
+#   sim-uart   the chip's RTL through its UART pins (both board models);
+#   ftdi       `qarray emu`: the unmodified libftdi/libusb path against an
+#              emulated FT2232H (iCEBreaker) or FT231X (ULX3S) wired bit by
+#              bit to the chip's RTL;
+#   tty        `qarray emu --pty`: the termios path against a pseudo-terminal
+#              wired to the chip's RTL.
+#
+# Every GEMM is checked bit for bit against the golden model (--check); the
+# failure cases must end with exit 2, a message that names the cause, within
+# a time limit, and no output file.
+#
+# usage: tests/test_usb.sh [BUILD_DIR]
+# Prints PASS/FAIL per check and "N passed, N failed" last.
+set -u
+build=${1:-build}
+qa=$build/qarray
+mknpy=$build/mknpy
+work=$(mktemp -d "${TMPDIR:-/tmp}/qa_usb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+
+# check NAME WANT_RC OUTPUT_REGEX -- COMMAND...   (60 s limit per command)
+check() {
+	local name=$1 want=$2 re=$3
+	shift 4
+	local out rc
+	out=$(timeout 120 "$@" 2>&1)
+	rc=$?
+	if [[ $rc -eq $want ]] && grep -Eq -- "$re" <<<"$out"; then
+		echo "PASS $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name: exit $rc (want $want, output /$re/):"
+		sed 's/^/    /' <<<"$out" | head -20
+		fail=$((fail + 1))
+	fi
+}
+
+# operands: NAME M K N SEED
+mk() {
+	$mknpy "$work/$1_x.npy" int8 "$2x$3" "rand:$5:-128:127" &&
+		$mknpy "$work/$1_w.npy" int8 "$3x$4" "rand:$(($5 + 1)):-128:127"
+}
+gemm_args() { # NAME [TARGET]
+	echo --x "$work/$1_x.npy" --w "$work/$1_w.npy" --shift 9 --round half_even \
+		--out "$work/$1_y.npy" --check --stats
+}
+mk small 16 40 12 1
+mk wide 64 256 64 3 # loads of 16 KB, 4 KB of results: many frames each way
+mk odd 13 100 41 5
+ok_re='"checked":true,"mismatches":0'
+
+# ---- the chip through its UART pins ------------------------------------------
+check simuart_icebreaker_small 0 "$ok_re" -- $qa gemm --target sim-uart:icebreaker $(gemm_args small)
+check simuart_icebreaker_64x256x64 0 "$ok_re" -- $qa gemm --target sim-uart $(gemm_args wide)
+check simuart_ulx3s_8x8_3mbaud 0 "$ok_re" -- $qa gemm --target sim-uart:ulx3s $(gemm_args odd)
+check simuart_baud_mismatch 2 'baud' -- $qa gemm --target sim-uart:icebreaker,baud=11000000 $(gemm_args small)
+check simuart_no_such_board 2 "no chip model 'de10'.*icebreaker" -- $qa gemm --target sim-uart:de10 $(gemm_args small)
+check simuart_bad_option 2 "bad sim-uart option 'speed=3'" -- $qa gemm --target sim-uart:speed=3 $(gemm_args small)
+check simuart_info 0 '"rows":8,"cols":8' -- $qa info --target sim-uart:ulx3s
+
+# ---- emulated FTDI bridges wired to the chip's RTL ---------------------------
+check ftdi_icebreaker_small 0 "$ok_re" -- $qa emu --board icebreaker -- $qa gemm --target ftdi $(gemm_args small)
+check ftdi_icebreaker_64x256x64 0 "$ok_re" -- $qa emu --board icebreaker -- $qa gemm --target ftdi $(gemm_args wide)
+check ftdi_ulx3s_ft231x_3mbaud 0 "$ok_re" -- $qa emu --board ulx3s -- $qa gemm --target ftdi $(gemm_args odd)
+check ftdi_target_from_environment 0 "$ok_re" -- $qa emu --board ulx3s --serial QA-TEST-7 -- \
+	sh -c "exec $qa gemm --target \"\$QARRAY_EMU_TARGET\" $(gemm_args small)"
+check ftdi_list_shows_the_bridge 0 'FT2232H +001:002 +serial=QAEMU-ICEBREAKER.*target=ftdi:s:QAEMU-ICEBREAKER' -- \
+	$qa emu --board icebreaker -- $qa list
+check ftdi_list_json 0 '^\{"kind":"usb","type":"FT231X","vid":"0403","pid":"6015"' -- \
+	$qa emu --board ulx3s -- $qa list --json
+rm -f "$work/small_y.npy" "$work/wide_y.npy"
+check ftdi_host_3mbaud_board_12mbaud 2 'baud' -- \
+	$qa emu --board icebreaker -- $qa gemm --target ftdi:baud=3000000,timeout=500 $(gemm_args small)
+check ftdi_unplugged_mid_transfer 2 'disconnected' -- \
+	$qa emu --board icebreaker --unplug-after-bytes 3000 -- $qa gemm --target ftdi $(gemm_args wide)
+if [[ -e $work/small_y.npy || -e $work/wide_y.npy ]]; then
+	echo "FAIL no_output_after_failure: an output file was written"
+	fail=$((fail + 1))
+else
+	echo "PASS no_output_after_failure"
+	pass=$((pass + 1))
+fi
+check ftdi_no_device 2 'no FTDI bridge' -- $qa gemm --target ftdi $(gemm_args small)
+check emu_help 0 'qarray emu' -- $qa emu --help
+
+# ---- the tty transport against a pty wired to the chip's RTL -----------------
+check tty_pty_icebreaker 0 "$ok_re" -- $qa emu --pty --board icebreaker -- \
+	sh -c "exec $qa gemm --target \"\$QARRAY_EMU_TARGET\" $(gemm_args odd)"
+check tty_no_such_port 2 'tty' -- $qa gemm --target tty:/dev/nonexistent-tty $(gemm_args small)
+
+echo "$pass passed, $fail failed"
+((fail == 0))
