@@ -9,13 +9,17 @@
 // of a tile leaves row i, i.e. when all COLS sums of that row are in res_o.
 // Everything advances only while en_i is high; there is no other
 // backpressure inside the array.
+// PE_PAIRS = 1 builds each row from qa_pe2 (two columns per multiplier block,
+// products registered: the iCE40UP5K's SB_MAC16 in dual 8x8 mode); res_o and
+// row_done_o then come one cycle later than with qa_pe (COLS must be even).
 `default_nettype none
 
 module qa_array #(
     parameter integer ROWS   = 4,  // PE rows (output rows per tile)
     parameter integer COLS   = 4,  // PE columns (output columns per tile)
     parameter integer DATA_W = 8,  // operand width in bits
-    parameter integer ACC_W  = 32  // accumulator width in bits
+    parameter integer ACC_W  = 32, // accumulator width in bits
+    parameter integer PE_PAIRS = 0 // 0: one qa_pe per PE; 1: one qa_pe2 per two columns
 ) (
     input  wire                          clk_i,
     input  wire                          rst_i,
@@ -43,34 +47,84 @@ module qa_array #(
       assign v_w[i][0] = valid_i[i];
       assign f_w[i][0] = first_i[i];
       assign l_w[i][0] = last_i[i];
-      assign row_done_o[i] = l_w[i][COLS];
     end
     for (j = 0; j < COLS; j = j + 1) begin : g_col_edge
       assign b_w[0][j] = b_i[j*DATA_W+:DATA_W];
     end
-    for (i = 0; i < ROWS; i = i + 1) begin : g_row
-      for (j = 0; j < COLS; j = j + 1) begin : g_col
-        wire [DATA_W-1:0] b_out;
-        qa_pe #(
-            .DATA_W(DATA_W),
-            .ACC_W (ACC_W)
-        ) u_pe (
-            .clk_i  (clk_i),
-            .rst_i  (rst_i),
-            .en_i   (en_i),
-            .a_i    (a_w[i][j]),
-            .valid_i(v_w[i][j]),
-            .first_i(f_w[i][j]),
-            .last_i (l_w[i][j]),
-            .a_o    (a_w[i][j+1]),
-            .valid_o(v_w[i][j+1]),
-            .first_o(f_w[i][j+1]),
-            .last_o (l_w[i][j+1]),
-            .b_i    (b_w[i][j]),
-            .b_o    (b_out),
-            .res_o  (res_o[(i*COLS+j)*ACC_W+:ACC_W])
-        );
-        assign b_w[i+1][j] = b_out;
+    if (PE_PAIRS != 0) begin : g_pairs
+      if (COLS % 2 != 0) begin : g_bad_cols
+        qa_error_array_pe_pairs_need_even_cols u_error ();
+      end
+      for (i = 0; i < ROWS; i = i + 1) begin : g_row
+        // the products are registered: the row's last sum is there one cycle
+        // after the `last` flag leaves it
+        reg done_q;
+        always @(posedge clk_i) begin
+          if (rst_i) done_q <= 1'b0;
+          else if (en_i) done_q <= l_w[i][COLS];
+        end
+        assign row_done_o[i] = done_q;
+        for (j = 0; j < COLS; j = j + 2) begin : g_col
+          wire [DATA_W-1:0] b0_out, b1_out;
+          qa_pe2 #(
+              .DATA_W(DATA_W),
+              .ACC_W (ACC_W)
+          ) u_pe2 (
+              .clk_i  (clk_i),
+              .rst_i  (rst_i),
+              .en_i   (en_i),
+              .a_i    (a_w[i][j]),
+              .valid_i(v_w[i][j]),
+              .first_i(f_w[i][j]),
+              .last_i (l_w[i][j]),
+              .a_o    (a_w[i][j+2]),
+              .valid_o(v_w[i][j+2]),
+              .first_o(f_w[i][j+2]),
+              .last_o (l_w[i][j+2]),
+              .b0_i   (b_w[i][j]),
+              .b1_i   (b_w[i][j+1]),
+              .b0_o   (b0_out),
+              .b1_o   (b1_out),
+              .res0_o (res_o[(i*COLS+j)*ACC_W+:ACC_W]),
+              .res1_o (res_o[(i*COLS+j+1)*ACC_W+:ACC_W])
+          );
+          assign b_w[i+1][j]   = b0_out;
+          assign b_w[i+1][j+1] = b1_out;
+          // links inside the pair are not used
+          assign a_w[i][j+1] = {DATA_W{1'b0}};
+          assign v_w[i][j+1] = 1'b0;
+          assign f_w[i][j+1] = 1'b0;
+          assign l_w[i][j+1] = 1'b0;
+        end
+      end
+    end else begin : g_single
+      for (i = 0; i < ROWS; i = i + 1) begin : g_done
+        assign row_done_o[i] = l_w[i][COLS];
+      end
+      for (i = 0; i < ROWS; i = i + 1) begin : g_row
+        for (j = 0; j < COLS; j = j + 1) begin : g_col
+          wire [DATA_W-1:0] b_out;
+          qa_pe #(
+              .DATA_W(DATA_W),
+              .ACC_W (ACC_W)
+          ) u_pe (
+              .clk_i  (clk_i),
+              .rst_i  (rst_i),
+              .en_i   (en_i),
+              .a_i    (a_w[i][j]),
+              .valid_i(v_w[i][j]),
+              .first_i(f_w[i][j]),
+              .last_i (l_w[i][j]),
+              .a_o    (a_w[i][j+1]),
+              .valid_o(v_w[i][j+1]),
+              .first_o(f_w[i][j+1]),
+              .last_o (l_w[i][j+1]),
+              .b_i    (b_w[i][j]),
+              .b_o    (b_out),
+              .res_o  (res_o[(i*COLS+j)*ACC_W+:ACC_W])
+          );
+          assign b_w[i+1][j] = b_out;
+        end
       end
     end
   endgenerate

@@ -33,7 +33,9 @@ module qa_chip #(
     parameter integer MAX_PAYLOAD    = 1024,           // largest frame payload in bytes
     parameter integer RXBUF_BYTES    = 4096,           // receive buffer in bytes
     parameter integer RXQ_DEPTH      = 8,              // frame queue (host window = this - 1)
-    parameter integer TIMEOUT_CYCLES = CLK_HZ / 100    // partial-frame timeout in clocks
+    parameter integer TIMEOUT_CYCLES = CLK_HZ / 100,   // partial-frame timeout in clocks
+    parameter integer PE_PAIRS       = 0,              // qa_core technology mapping (see there)
+    parameter integer W_SPRAM        = 0               // qa_core technology mapping (see there)
 ) (
     input  wire clk_i,
     input  wire rst_i,
@@ -154,7 +156,9 @@ module qa_chip #(
       .XB_DEPTH(XB_DEPTH),
       .WB_DEPTH(WB_DEPTH),
       .PG_MAX  (PG_MAX),
-      .CLK_HZ  (CLK_HZ)
+      .CLK_HZ  (CLK_HZ),
+      .PE_PAIRS(PE_PAIRS),
+      .W_SPRAM (W_SPRAM)
   ) u_core (
       .clk_i        (clk_i),
       .rst_i        (core_rst),

@@ -30,7 +30,11 @@ module qa_core #(
     parameter integer XB_DEPTH = 1024,      // X words (ROWS bytes each) per bank, power of two
     parameter integer WB_DEPTH = 16384,     // W words (COLS bytes each) per bank, power of two
     parameter integer PG_MAX   = 64,        // bias/shift column groups per bank, power of two
-    parameter integer CLK_HZ   = 48000000   // core clock the design is built for (reported)
+    parameter integer CLK_HZ   = 48000000,  // core clock the design is built for (reported)
+    // Technology mapping (0 = generic, what the simulators use):
+    parameter integer PE_PAIRS = 0,         // 1: array of qa_pe2 (SB_MAC16 dual 8x8), COLS even
+    parameter integer W_SPRAM  = 0          // 1: W lanes on single-port RAM (qa_wram_sp, UP5K
+                                            //    SPRAM); W loads then wait while a RUN executes
 ) (
     input  wire       clk_i,
     input  wire       rst_i,
@@ -217,7 +221,8 @@ module qa_core #(
       // one write port per X lane: no load while results are written back
       OP_LOAD_X: exec_ok = !(run_active_q && (run_wb_q || (run_xbank_q == arg_bank)));
       OP_LOAD_W, OP_LOAD_WA:
-      exec_ok = !(run_active_q && (ld_base < run_wend_q) && (ld_end > run_wbase_q));
+      exec_ok = !(run_active_q && ((W_SPRAM != 0) ||
+                                   ((ld_base < run_wend_q) && (ld_end > run_wbase_q))));
       OP_LOAD_P, OP_LOAD_PA:
       exec_ok = !(run_active_q && (ld_base < run_pend_q) && (ld_end > run_pbase_q));
       OP_RUN, OP_NET_RUN: exec_ok = !run_active_q;
@@ -520,6 +525,21 @@ module qa_core #(
       );
     end
     for (gj = 0; gj < COLS; gj = gj + 1) begin : g_wbuf
+      if (W_SPRAM != 0) begin : g_sp
+        qa_wram_sp #(
+            .WIDTH (DATA_W),
+            .DEPTH (2 * WB_DEPTH),
+            .ADDR_W(WA_W + 1)
+        ) u_ram (
+            .clk_i    (clk_i),
+            .wr_en_i  (ld_w_we && (ld_lane_q == gj)),
+            .wr_addr_i(ld_w_addr),
+            .wr_data_i(cmd_byte),
+            .rd_en_i  (en),
+            .rd_addr_i(w_rd_addr),
+            .rd_data_o(w_rd_data[gj*DATA_W+:DATA_W])
+        );
+      end else begin : g_dp
       qa_ram #(
           .WIDTH (DATA_W),
           .DEPTH (2 * WB_DEPTH),
@@ -533,6 +553,7 @@ module qa_core #(
           .rd_addr_i(w_rd_addr),
           .rd_data_o(w_rd_data[gj*DATA_W+:DATA_W])
       );
+      end
     end
   endgenerate
 
@@ -732,7 +753,8 @@ module qa_core #(
       .ROWS  (ROWS),
       .COLS  (COLS),
       .DATA_W(DATA_W),
-      .ACC_W (ACC_W)
+      .ACC_W (ACC_W),
+      .PE_PAIRS(PE_PAIRS)
   ) u_array (
       .clk_i     (clk_i),
       .rst_i     (rst_i),

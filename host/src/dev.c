@@ -770,8 +770,10 @@ nomem:
 	return dev_fail(d, QA_ERR_NOMEM, "out of memory building commands");
 }
 
+/* *done receives the rows whose results have been collected, in order
+ * (so a run that failed can go on from there) */
 static int net_run_once(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
-			qa_stats *st)
+			qa_stats *st, size_t *done)
 {
 	if (!d)
 		return QA_ERR_INVALID;
@@ -827,13 +829,17 @@ static int net_run_once(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
 		/* the last layer reads bank xbank ^ ((n-1) & 1): load the next
 		 * batch into the other one while it runs */
 		xbank ^= ((d->net.nlayers - 1) & 1u) ^ 1u;
+		int had = pipe.have;
 		rc = pipe_push(d, &p, &pipe, &r, tmp, y);
 		if (rc)
 			goto out;
+		if (had) /* the batch before this one is in y */
+			*done = rg0 * R;
 	}
 	rc = pipe_flush(d, &p, &pipe, tmp, y);
 	if (rc)
 		goto out;
+	*done = m;
 	rc = dev_finish(d, &mk, runs, st);
 out:
 	free(b.p);
@@ -847,11 +853,13 @@ out:
  * Line errors that the link cannot repair by sending frames again (a lost
  * response with results) fail an operation with QA_ERR_IO or
  * QA_ERR_TIMEOUT; where the transport can reset the link (framed targets:
- * RESET keeps the device's memories), the whole operation runs again, at
- * most DEV_RETRIES times. A resident network's layer table is restored
- * first. The figures in *st are those of the attempt that succeeded, but
- * the wire bytes and link counters cover all attempts, and st->retries
- * counts them.
+ * RESET keeps the device's memories), the operation runs again, at most
+ * DEV_RETRIES times in a row without progress: a GEMM or a network load
+ * from the start, a network run from the first batch of rows whose results
+ * had not all arrived (after the layer table is restored). The device's
+ * figures in *st are those of the last attempt (for a network run: of the
+ * rows it ran), while the wire bytes and link counters cover all attempts,
+ * and st->retries counts the resets.
  */
 #define DEV_RETRIES 16
 
@@ -859,31 +867,50 @@ typedef struct dev_call {
 	int kind; /* 0 gemm, 1 net load, 2 net run */
 	const qa_gemm_desc *g;
 	const qa_net *net;
-	size_t m;
+	size_t m, off; /* net run: rows, rows already done */
 	const int8_t *x;
 	int8_t *y;
 	qa_stats *st;
 } dev_call;
 
-static int call_once(qa_dev *d, const dev_call *c)
+/* one attempt; a network run goes on from the rows already done, and
+ * returns 1 in *progress when it got further */
+static int call_once(qa_dev *d, dev_call *c, int *progress)
 {
+	size_t done = 0;
+	int rc;
+	*progress = 0;
 	switch (c->kind) {
 	case 0:
 		return gemm_once(d, c->g, c->y, c->st);
 	case 1:
 		return net_load_once(d, c->net);
 	default:
-		return net_run_once(d, c->m, c->x, c->y, c->st);
+		if (c->off >= c->m) { /* all rows came; the counters did not */
+			if (c->st)
+				memset(c->st, 0, sizeof *c->st);
+			return QA_OK;
+		}
+		rc = net_run_once(d, c->m - c->off,
+				  c->x + c->off * d->net.k_in,
+				  c->y + c->off * d->net.n_out, c->st, &done);
+		c->off += done;
+		*progress = done > 0;
+		return rc;
 	}
 }
 
-static int dev_retry(qa_dev *d, const dev_call *c)
+static int dev_retry(qa_dev *d, dev_call *c)
 {
 	qa_link_counts c0 = { 0 };
+	uint64_t r0 = d->retries;
 	if (d->ops->counts)
 		d->ops->counts(d->ctx, &c0);
 	for (unsigned attempt = 0;; attempt++) {
-		int rc = call_once(d, c);
+		int progress;
+		int rc = call_once(d, c, &progress);
+		if (progress)
+			attempt = 0;
 		if (rc == QA_OK) {
 			if (c->st && d->ops->counts) {
 				qa_link_counts c1;
@@ -895,7 +922,7 @@ static int dev_retry(qa_dev *d, const dev_call *c)
 				c->st->link_probes = c1.probes - c0.probes;
 			}
 			if (c->st)
-				c->st->retries = attempt;
+				c->st->retries = d->retries - r0;
 			return QA_OK;
 		}
 		if ((rc != QA_ERR_IO && rc != QA_ERR_TIMEOUT) || !d->ops->reset ||
