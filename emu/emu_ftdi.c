@@ -990,6 +990,12 @@ int qa_emu_add(qa_emu *e, const qa_emu_bridge_cfg *cfg, unsigned *index,
 		if (emu_line_new(&b->ch[b->wired].line, &b->board, fifo, fifo,
 				 cfg->realtime) != 0)
 			goto nomem;
+		if (cfg->link_faults &&
+		    emu_line_set_faults(b->ch[b->wired].line, cfg->link_faults,
+					err, errlen) != 0) {
+			rc = QA_ERR_INVALID;
+			goto out;
+		}
 		chan_apply_format(&b->ch[b->wired]);
 	}
 
@@ -1135,6 +1141,15 @@ void qa_emu_board_describe(qa_emu *e, unsigned index, char *buf, size_t len)
 		buf[0] = '\0';
 	if (b && b->ch[b->wired].line)
 		emu_line_describe_board(b->ch[b->wired].line, buf, len);
+}
+
+void qa_emu_faults_describe(qa_emu *e, unsigned index, char *buf, size_t len)
+{
+	bridge *b = get_bridge(e, index);
+	if (len)
+		buf[0] = '\0';
+	if (b && b->ch[b->wired].line)
+		emu_line_describe_faults(b->ch[b->wired].line, buf, len);
 }
 
 int qa_emu_unplug(qa_emu *e, unsigned index)

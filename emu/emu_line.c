@@ -20,9 +20,12 @@
 #endif
 #include "emu_line.h"
 
+#include "faults.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,6 +115,11 @@ struct emu_line {
 	int64_t rx_since_ns;  /* the RX FIFO became non-empty */
 	int64_t host_poll_ns; /* the host last polled the IN endpoint */
 	emu_line_stats st;
+	/* a faulty line (emu_line_set_faults): host -> board, board -> host */
+	qa_faults f_out, f_in;
+	int faulty;
+	uint8_t extra[2];     /* bytes the faulty line added, sent next */
+	unsigned n_extra;
 };
 
 static uint64_t ceil_c(stime t)
@@ -369,11 +377,12 @@ static void *line_main(void *arg)
 		}
 		if (s.have_byte) {
 			s.have_byte = 0;
-			uint8_t c = s.byte;
+			uint8_t c[2] = { s.byte, 0 };
+			size_t nc = l->faulty ? qa_faults_pass(&l->f_in, s.byte, c) : 1;
 			unsigned err = s.byte_err;
-			if (l->rxq.len == 0)
+			if (l->rxq.len == 0 && nc)
 				l->rx_since_ns = mono_ns();
-			if (ring_put(&l->rxq, &c, 1) != 1) {
+			if (ring_put(&l->rxq, c, nc) != nc) {
 				err |= EMU_LSR_OE;
 				l->st.overrun++;
 			} else {
@@ -392,15 +401,29 @@ static void *line_main(void *arg)
 			s.fmt_gen = l->fmt_gen;
 			sim_configure(&s, &l->fmt, b->clock_hz);
 		}
-		if (!s.tx_active && !s.fmt.brk && l->txq.len) {
+		if (!s.tx_active && !s.fmt.brk && l->n_extra) {
+			tx_begin(&s, l->extra[0]);
+			l->extra[0] = l->extra[1];
+			l->n_extra--;
+		} else if (!s.tx_active && !s.fmt.brk && l->txq.len) {
 			uint8_t c;
 			ring_get(&l->txq, &c, 1);
-			tx_begin(&s, c);
 			l->st.host_bytes++;
+			size_t nc = 1;
+			if (l->faulty) {
+				uint8_t o[2];
+				nc = qa_faults_pass(&l->f_out, c, o);
+				c = o[0];
+				for (size_t i = 1; i < nc; i++)
+					l->extra[l->n_extra++] = o[i];
+			}
+			if (nc)
+				tx_begin(&s, c);
 		}
 		l->tx_shifting = s.tx_active;
 		l->st.cycles = s.now;
-		int line_busy = s.tx_active || s.rx == RX_FRAME || s.fmt.brk;
+		int line_busy = s.tx_active || l->n_extra || s.rx == RX_FRAME ||
+				s.fmt.brk;
 		int board_busy = b->busy ? b->busy(b->ctx) : 1;
 		if (!line_busy && !board_busy) {
 			pthread_cond_wait(&l->cv, &l->mu);
@@ -410,7 +433,7 @@ static void *line_main(void *arg)
 			continue;
 		}
 		unsigned seen = atomic_load(&l->poke);
-		int more_tx = l->txq.len > 0;
+		int more_tx = l->txq.len > 0 || l->n_extra;
 		pthread_mutex_unlock(&l->mu);
 
 		/* run chunks without l->mu until something needs the shared
@@ -614,4 +637,29 @@ void emu_line_describe_board(emu_line *l, char *buf, size_t len)
 	if (l->board->describe)
 		l->board->describe(l->board->ctx, buf, len);
 	pthread_mutex_unlock(&l->board_mu);
+}
+
+int emu_line_set_faults(emu_line *l, const char *spec, char *err,
+			size_t errlen)
+{
+	qa_faults out, in;
+	if (qa_faults_parse(&out, spec, 0, err, errlen) ||
+	    qa_faults_parse(&in, spec, 1, err, errlen))
+		return -1;
+	pthread_mutex_lock(&l->mu);
+	l->f_out = out;
+	l->f_in = in;
+	l->faulty = qa_faults_active(&out);
+	pthread_mutex_unlock(&l->mu);
+	return 0;
+}
+
+void emu_line_describe_faults(emu_line *l, char *buf, size_t len)
+{
+	char a[128], b[128];
+	pthread_mutex_lock(&l->mu);
+	qa_faults_describe(&l->f_out, a, sizeof a);
+	qa_faults_describe(&l->f_in, b, sizeof b);
+	pthread_mutex_unlock(&l->mu);
+	snprintf(buf, len, "to the board %s; from it %s", a, b);
 }

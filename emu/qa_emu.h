@@ -55,6 +55,10 @@ typedef struct qa_emu_bridge_cfg {
 	/* 1: simulated time never runs ahead of the wall clock (the link then
 	 * moves bytes at the real line rate); 0: as fast as the model goes */
 	int realtime;
+	/* a faulty serial line both ways, for testing the link (spec of
+	 * host/src/faults.h: "flip=P,drop=P,dup=P,garbage=P[,seed=N]");
+	 * NULL = a perfect line */
+	const char *link_faults;
 } qa_emu_bridge_cfg;
 
 typedef struct qa_emu_info {
@@ -98,6 +102,8 @@ int qa_emu_add(qa_emu *emu, const qa_emu_bridge_cfg *cfg, unsigned *index,
 int qa_emu_info_get(qa_emu *emu, unsigned index, qa_emu_info *info);
 /* One line of the board model's own counters ("" if it has none). */
 void qa_emu_board_describe(qa_emu *emu, unsigned index, char *buf, size_t len);
+/* What the faulty line (link_faults) did, both ways. */
+void qa_emu_faults_describe(qa_emu *emu, unsigned index, char *buf, size_t len);
 
 /*
  * Pull the plug: transfers in flight complete with -ESHUTDOWN (libusb

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 		"  --serial S            USB serial number (default QAEMU-<BOARD>)\n"
 		"  --realtime            keep simulated time behind the wall clock\n"
 		"  --unplug-after-bytes N  pull the plug once the host sent N bytes\n"
+		"  --link-faults SPEC    a faulty serial line both ways, for testing the\n"
+		"                        link: flip=P,drop=P,dup=P,garbage=P[,seed=N]\n"
 		"  --pty                 no USB: wire the board to a pseudo-terminal\n"
 		"                        instead, for --target tty:PATH (the path is in\n"
 		"                        $QARRAY_EMU_TARGET)\n"
@@ -94,7 +96,7 @@ static int parse_u64(const char *s, uint64_t *v)
  * sees real 8N1 frames as it would behind a USB-serial adapter.
  */
 static int run_pty(qa_board *board, uint32_t baud, char *const argv[],
-		   int verbose)
+		   const char *faults, int verbose)
 {
 	int m, s, status = 125;
 	char name[128];
@@ -114,6 +116,11 @@ static int run_pty(qa_board *board, uint32_t baud, char *const argv[],
 	}
 	emu_line_fmt fmt = { baud, 1, 8, 0, 1, 0 };
 	emu_line_set_format(l, &fmt);
+	char ferr[200];
+	if (faults && emu_line_set_faults(l, faults, ferr, sizeof ferr) != 0) {
+		fprintf(stderr, "qarray-emu: %s\n", ferr);
+		goto out;
+	}
 	char target[192];
 	snprintf(target, sizeof target, "tty:%s,baud=%u", name, (unsigned)baud);
 	setenv("QARRAY_EMU_TARGET", target, 1);
@@ -181,7 +188,7 @@ out:
 int main(int argc, char **argv)
 {
 	enum { O_BOARD = 256, O_CHIP, O_CLOCK, O_BAUD, O_ECHO, O_SERIAL,
-	       O_REALTIME, O_UNPLUG, O_PTY };
+	       O_REALTIME, O_UNPLUG, O_PTY, O_FAULTS };
 	static const struct option lo[] = {
 		{ "board", required_argument, NULL, O_BOARD },
 		{ "chip", required_argument, NULL, O_CHIP },
@@ -192,11 +199,13 @@ int main(int argc, char **argv)
 		{ "realtime", no_argument, NULL, O_REALTIME },
 		{ "unplug-after-bytes", required_argument, NULL, O_UNPLUG },
 		{ "pty", no_argument, NULL, O_PTY },
+		{ "link-faults", required_argument, NULL, O_FAULTS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *board = "icebreaker", *chip = NULL, *serial = NULL;
+	const char *faults = NULL;
 	uint64_t clock = 0, baud = 0, unplug = 0;
 	qa_echo_mode mode = QA_ECHO_SAME;
 	int realtime = 0, verbose = 0, echo = 0, pty = 0, opt;
@@ -235,6 +244,9 @@ int main(int argc, char **argv)
 			break;
 		case O_PTY:
 			pty = 1;
+			break;
+		case O_FAULTS:
+			faults = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -287,6 +299,7 @@ int main(int argc, char **argv)
 		ecfg.baud = baud > UINT32_MAX ? UINT32_MAX : (uint32_t)baud;
 	cfg.serial = serial ? serial : serial_buf;
 	cfg.realtime = realtime;
+	cfg.link_faults = faults;
 
 	char err[512];
 	int rc;
@@ -314,7 +327,7 @@ int main(int argc, char **argv)
 		sigaction(SIGTERM, &sp, NULL);
 		status = run_pty(&cfg.board, echo ? ecfg.baud :
 				 qa_chip_board_baud(&cfg.board), argv + optind,
-				 verbose);
+				 faults, verbose);
 		cfg.board.destroy(cfg.board.ctx);
 		return status;
 	}
@@ -394,6 +407,10 @@ int main(int argc, char **argv)
 			(unsigned long long)info.board_bytes,
 			(unsigned long long)info.framing,
 			(unsigned long long)info.cycles, line);
+		if (faults) {
+			qa_emu_faults_describe(emu, idx, line, sizeof line);
+			fprintf(stderr, "qarray-emu: faulty line: %s\n", line);
+		}
 	}
 out:
 	qa_emu_free(emu);

@@ -64,6 +64,29 @@ check simuart_no_such_board 2 "no chip model 'de10'.*icebreaker" -- $qa gemm --t
 check simuart_bad_option 2 "bad sim-uart option 'speed=3'" -- $qa gemm --target sim-uart:speed=3 $(gemm_args small)
 check simuart_info 0 '"rows":8,"cols":8' -- $qa info --target sim-uart:ulx3s
 
+# ---- line errors: the link recovers, or fails clearly (docs/protocol.md, 7) --
+check simuart_after_100k_garbage_bytes 0 "$ok_re" -- $qa gemm --target sim-uart:icebreaker,garbage=100000 $(gemm_args small)
+check simuart_faults_1e-3 0 '"checked":true,"mismatches":0' -- \
+	$qa gemm --target sim-uart --link-faults flip=1e-3,drop=1e-4,dup=1e-4,garbage=1e-4,seed=7 $(gemm_args odd)
+check simuart_faults_counted 0 '"link_resent":[1-9][0-9]*,"link_damaged":[0-9]+,"link_probes":[1-9]' -- \
+	$qa gemm --target sim-uart --link-faults flip=3e-3,seed=3 $(gemm_args small)
+check simuart_faults_too_high_fail_fast 2 'no answer to RESET|too noisy|lost to line errors' -- \
+	$qa gemm --target sim-uart --link-faults flip=0.3 $(gemm_args small)
+check simuart_faults_bad_spec 2 "bad link fault 'flop=1'" -- $qa gemm --target sim-uart --link-faults flop=1 $(gemm_args small)
+check sim_faults_refused 2 'sim-uart target only' -- $qa gemm --target sim --link-faults flip=1e-3 $(gemm_args small)
+
+# a resident 3-layer network on a faulty line: every logit still equals the golden model's
+if $qa train --x data/digits/train_x.npy --y data/digits/train_y.npy --hidden 24,16 --epochs 8 \
+	--out "$work/fm" >/dev/null 2>&1 &&
+	$qa quantize --model "$work/fm" --calib data/digits/train_x.npy --out "$work/m.qam" >/dev/null 2>&1; then
+	check simuart_network_faults_1e-3 0 '"checked":true,"mismatches":0' -- \
+		$qa run --target sim-uart --link-faults flip=1e-3,drop=1e-4 --model "$work/m.qam" \
+		--x data/digits/test_x.npy --out "$work/logits.npy" --check --stats
+else
+	echo "FAIL simuart_network_faults_1e-3: could not train/quantize the model"
+	fail=$((fail + 1))
+fi
+
 # ---- emulated FTDI bridges wired to the chip's RTL ---------------------------
 check ftdi_icebreaker_small 0 "$ok_re" -- $qa emu --board icebreaker -- $qa gemm --target ftdi $(gemm_args small)
 check ftdi_icebreaker_64x256x64 0 "$ok_re" -- $qa emu --board icebreaker -- $qa gemm --target ftdi $(gemm_args wide)
@@ -87,6 +110,8 @@ else
 	pass=$((pass + 1))
 fi
 check ftdi_no_device 2 'no FTDI bridge' -- $qa gemm --target ftdi $(gemm_args small)
+check ftdi_faulty_line_1e-3 0 "$ok_re" -- \
+	$qa emu --board icebreaker --link-faults flip=1e-3,drop=1e-4,seed=5 -- $qa gemm --target ftdi:timeout=300 $(gemm_args odd)
 check emu_help 0 'qarray emu' -- $qa emu --help
 
 # ---- the tty transport against a pty wired to the chip's RTL -----------------

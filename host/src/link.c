@@ -29,7 +29,10 @@
  * whole operation again. A damaged response taints every data frame in
  * flight, so corrupted or misaligned result bytes never reach dev.c.
  * Probing gives up after LINK_PROBES silent probes, or after
- * LINK_RECOVERIES recoveries with no frame answered in between.
+ * LINK_RECOVERIES recoveries with no frame answered in between. Each
+ * recovery halves the load data per frame (down to LINK_MIN_PAYLOAD bytes;
+ * a damaged frame costs less and a short one is damaged less often), and
+ * LINK_CLEAN_RUN frames answered in a row double it again.
  *
  * Opening the link sends a 0x00, RESET and IDENT to learn the window.
  */
@@ -45,7 +48,9 @@
 #include <string.h>
 
 #define LINK_PROBES 8       /* silent probes in a row before giving up */
-#define LINK_RECOVERIES 64  /* recoveries without progress before giving up */
+#define LINK_RECOVERIES 32  /* recoveries without progress before giving up */
+#define LINK_MIN_PAYLOAD 32 /* load bytes per frame on the noisiest line */
+#define LINK_CLEAN_RUN 64   /* frames answered before frames grow again */
 #define LINK_RESETS 8       /* RESETs without an answer before giving up */
 
 typedef struct sent_frame {
@@ -74,6 +79,8 @@ typedef struct link_ctx {
 	size_t fl_bytes;
 	uint8_t seq;              /* the next frame's sequence number */
 	unsigned stuck;           /* recoveries since a frame was answered */
+	size_t payload;           /* load data per frame now (<= max_payload) */
+	unsigned clean;           /* frames answered since the last recovery */
 	/* the command being cut into frames */
 	int in_cmd;
 	uint8_t op, fop;          /* command opcode, opcode of the frame */
@@ -167,7 +174,9 @@ static int args_of(uint8_t op)
 static int rq_append(link_ctx *l, const uint8_t *p, size_t n)
 {
 	if (l->rq_head + l->rq_len + n > l->rq_cap) {
-		memmove(l->rq, l->rq + l->rq_head, l->rq_len);
+		/* nothing to move (and no buffer yet, rq NULL) when empty */
+		if (l->rq_len)
+			memmove(l->rq, l->rq + l->rq_head, l->rq_len);
 		l->rq_head = 0;
 		if (l->rq_len + n > l->rq_cap) {
 			size_t nc = l->rq_cap ? l->rq_cap : 4096;
@@ -196,6 +205,12 @@ static void retire(link_ctx *l)
 	l->fl_head = (l->fl_head + 1) % l->cap;
 	l->fl_n--;
 	l->stuck = 0;
+	/* a clean run: back towards full-size frames */
+	if (++l->clean >= LINK_CLEAN_RUN && l->payload < l->max_payload) {
+		l->payload = 2 * l->payload < l->max_payload ? 2 * l->payload :
+							     l->max_payload;
+		l->clean = 0;
+	}
 }
 
 /* the device executed frame s, but some of its response never arrived */
@@ -380,6 +395,11 @@ static int settle(link_ctx *l, uint8_t e, char *err, size_t errlen)
 /* Find out where the device is (a NOP it cannot accept) and go back. */
 static int recover(link_ctx *l, char *err, size_t errlen)
 {
+	/* a noisy line: shorter load frames get through more often (the
+	 * frames in flight keep their size) */
+	l->clean = 0;
+	if (l->payload / 2 >= LINK_MIN_PAYLOAD)
+		l->payload /= 2;
 	if (++l->stuck > LINK_RECOVERIES)
 		return fail(l, QA_ERR_IO, err, errlen, "the link is too noisy: %u "
 			    "recoveries without progress (%" PRIu64 " damaged "
@@ -507,8 +527,8 @@ static int link_write(void *ctx, const uint8_t *buf, size_t n, char *err,
 			size_t k = n - i;
 			if (k > l->data_left)
 				k = (size_t)l->data_left;
-			if (k > l->max_payload - l->flen)
-				k = l->max_payload - l->flen;
+			if (l->flen + k > l->payload)
+				k = l->flen < l->payload ? l->payload - l->flen : 0;
 			memcpy(l->fbuf + l->flen, buf + i, k);
 			l->flen += k;
 			i += k;
@@ -516,7 +536,7 @@ static int link_write(void *ctx, const uint8_t *buf, size_t n, char *err,
 			if (!l->data_left) {
 				l->in_cmd = 0;
 				rc = flush_frame(l, err, errlen);
-			} else if (l->flen == l->max_payload) {
+			} else if (l->flen >= l->payload) {
 				rc = flush_frame(l, err, errlen);
 			}
 		}
@@ -603,6 +623,7 @@ static int alloc_window(link_ctx *l, unsigned frames, size_t payload)
 			return QA_ERR_NOMEM;
 	l->max_frames = frames;
 	l->max_payload = (unsigned)payload;
+	l->payload = payload;
 	return QA_OK;
 }
 
@@ -621,6 +642,7 @@ static int link_reset(void *ctx, char *err, size_t errlen)
 	l->rq_head = l->rq_len = 0;
 	l->in_cmd = 0;
 	l->stuck = 0;
+	uint64_t c0 = l->raw->cycles ? l->raw->cycles(l->rc) : 0;
 	for (int tries = 0; tries < LINK_RESETS; tries++) {
 		int rc = raw_sof(l, err, errlen);
 		if (rc == QA_OK)
@@ -646,6 +668,10 @@ static int link_reset(void *ctx, char *err, size_t errlen)
 			}
 			l->seq = 1;
 			l->n.resets++;
+			if (l->verbose && l->raw->cycles)
+				fprintf(stderr, "qarray: link: RESET answered %" PRIu64
+					" cycles after it was queued (%d tries)\n",
+					l->raw->cycles(l->rc) - c0, tries + 1);
 			return QA_OK;
 		}
 	}

@@ -11,8 +11,9 @@
  * The framed protocol sits above (link.c); the "sim-uart" target is that
  * pair. Time advances only inside read(): writes queue bytes.
  *
- * Argument: [BOARD][,baud=N][,timeout=CYCLES] - BOARD one of the built chip
- * models (qa_chip_models(); the first is the default). opts->link_faults
+ * Argument: [BOARD][,baud=N][,timeout=CYCLES][,garbage=N] - BOARD one of
+ * the built chip models (qa_chip_models(); the first is the default);
+ * garbage=N puts N random bytes on the line first, for testing. opts->link_faults
  * puts a faulty wire (faults.h) in each direction.
  */
 #include "transport.h"
@@ -122,6 +123,9 @@ static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *v)
 	return 0;
 }
 
+static int uart_write(void *ctx, const uint8_t *buf, size_t n, char *err,
+		      size_t errlen);
+
 static void uart_close(void *ctx)
 {
 	uart_ctx *c = ctx;
@@ -137,7 +141,7 @@ static int uart_open(void **ctxp, const char *arg, const qa_dev_opts *opts,
 		     char *err, size_t errlen)
 {
 	char board[64] = "", names[512];
-	uint64_t baud = 0, timeout = 0;
+	uint64_t baud = 0, timeout = 0, garbage = 0;
 	*ctxp = NULL;
 	for (const char *p = arg; p && *p;) {
 		const char *e = strchr(p, ',');
@@ -147,13 +151,16 @@ static int uart_open(void **ctxp, const char *arg, const qa_dev_opts *opts,
 			bad = parse_u64(p + 5, n - 5, 100000000, &baud);
 		else if (n > 8 && strncmp(p, "timeout=", 8) == 0)
 			bad = parse_u64(p + 8, n - 8, UINT64_MAX / 4, &timeout);
+		else if (n > 8 && strncmp(p, "garbage=", 8) == 0)
+			bad = parse_u64(p + 8, n - 8, 1u << 30, &garbage);
 		else if (n && n < sizeof board && !board[0] && !memchr(p, '=', n))
 			memcpy(board, p, n);
 		else
 			bad = 1;
 		if (bad) {
 			snprintf(err, errlen, "bad sim-uart option '%.*s' (expected "
-				 "[BOARD][,baud=N][,timeout=CYCLES])", (int)n, p);
+				 "[BOARD][,baud=N][,timeout=CYCLES][,garbage=N])",
+				 (int)n, p);
 			return QA_ERR_INVALID;
 		}
 		p = e ? e + 1 : p + n;
@@ -198,6 +205,18 @@ static int uart_open(void **ctxp, const char *arg, const qa_dev_opts *opts,
 		snprintf(err, errlen, "cannot write trace '%s'", opts->trace_path);
 		uart_close(c);
 		return QA_ERR_IO;
+	}
+	/* garbage=N: N random bytes on the line before anything else, as
+	 * a crashed program might leave (the link must find its way) */
+	uint64_t st = 0x5eed;
+	for (uint64_t i = 0; i < garbage; i++) {
+		uint8_t b;
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		b = (uint8_t)(st >> 56);
+		if (uart_write(c, &b, 1, err, errlen) != QA_OK) {
+			uart_close(c);
+			return QA_ERR_NOMEM;
+		}
 	}
 	*ctxp = c;
 	return QA_OK;
