@@ -66,7 +66,11 @@ module qa_core #(
 
   localparam integer VERSION = 2;
   localparam integer K_MAX = (XB_DEPTH < WB_DEPTH) ? XB_DEPTH : WB_DEPTH;
-  localparam integer I_MIN = (ROWS > COLS) ? ROWS : COLS;  // min cycles between tiles
+  // The drain reads a finished tile's ROWS*COLS sums out of the PEs' output
+  // registers one per cycle, through the one requantizer; a sum is
+  // overwritten when the next tile's `last` arrives, so consecutive tiles
+  // must be at least TILE_N enabled cycles apart (>= max(ROWS, COLS)).
+  localparam integer TILE_N = ROWS * COLS;  // min cycles between tiles
   localparam integer XA_W = (XB_DEPTH > 1) ? clog2(XB_DEPTH) : 1;
   localparam integer WA_W = (WB_DEPTH > 1) ? clog2(WB_DEPTH) : 1;
   localparam integer PA_W = (PG_MAX > 1) ? clog2(PG_MAX) : 1;
@@ -74,11 +78,10 @@ module qa_core #(
   localparam integer CI_W = (COLS > 1) ? clog2(COLS) : 1;
   localparam integer P_W = 37;  // bias (32) + shift (5)
   localparam integer DESC_W = 16 + 16 + 8 + 8;  // write-back base, column group, valid rows, valid cols
-  // The drain delivers a tile's ROWS rows in ROWS consecutive cycles, and the
-  // serializer needs COLS cycles per row: a row FIFO of 2*ROWS rows absorbs a
-  // whole tile while the previous one is still being sent.
-  localparam integer ROWQ_DEPTH = (2 * ROWS <= 4) ? 4 : (1 << clog2(2 * ROWS));
-  localparam integer ROWQ_W = COLS * DATA_W + 8;  // bytes + valid column count
+  localparam integer TN_W = clog2(TILE_N + 1);  // tile element and pad counters
+  // result bytes leave through a byte FIFO; it only has to cover the
+  // requantizer's latency and short pauses of the response stream
+  localparam integer OUTQ_DEPTH = 16;
 
   // ---- elaboration checks ----------------------------------------------------
   generate
@@ -180,8 +183,7 @@ module qa_core #(
   reg run_active_q;
   reg run_xbank_q, run_wb_q;
   reg [16:0] run_wbase_q, run_wend_q, run_pbase_q, run_pend_q;
-  wire rowq_empty;
-  wire ser_idle;
+  wire outq_valid;
 
   wire cmd_fire = s_cmd_valid_i && s_cmd_ready_o;
   wire [7:0] cmd_byte = s_cmd_data_i;
@@ -213,7 +215,7 @@ module qa_core #(
       (op_q == OP_LOAD_P) ? ({16'd0, arg_bank} << PA_W) : {1'b0, arg_addr4};
   wire [16:0] ld_end = ld_base + {1'b0, ld_count};
 
-  wire out_idle = !run_active_q && rowq_empty && ser_idle;
+  wire out_idle = !run_active_q && !outq_valid;
   reg exec_ok;
   always @(*) begin
     case (op_q)
@@ -569,12 +571,11 @@ module qa_core #(
   reg [15:0] ri_q, ci_q, kk_q;  // row group, column group, beat
   reg [15:0] xbase_q, wbase_q;  // ri*k and ci*k
   reg [15:0] obase_q, ocol_q;  // ri*n and ci*COLS: where a tile's results go (write-back)
-  reg [7:0] pad_q;  // bubbles still to insert after a short tile
+  reg [TN_W-1:0] pad_q;  // bubbles still to insert after a short tile
 
   wire desc_full;
   wire desc_empty;
   wire drain_busy;
-  wire wb_busy;
 
   wire last_ri = (ri_q == run_rg_q - 16'd1);
   wire last_ci = (ci_q == run_cg_q - 16'd1);
@@ -585,7 +586,7 @@ module qa_core #(
   wire beat_first = (kk_q == 16'd0);
   wire beat_last = (kk_q == run_k_q - 16'd1);
   // a tile starts only when its descriptor will find room
-  wire beat_go = issuing_q && (pad_q == 8'd0) && !(beat_first && desc_full);
+  wire beat_go = issuing_q && (pad_q == {TN_W{1'b0}}) && !(beat_first && desc_full);
   wire [15:0] x_word = xbase_q + kk_q;
   wire [16:0] w_word = run_wbase_q + {1'b0, wbase_q} + {1'b0, kk_q};
   assign x_rd_addr = {run_xbank_q, x_word[XA_W-1:0]};
@@ -599,20 +600,20 @@ module qa_core #(
     if (rst_i) begin
       run_active_q <= 1'b0;
       issuing_q <= 1'b0;
-      pad_q <= 8'd0;
+      pad_q <= {TN_W{1'b0}};
     end else if (run_start) begin
       run_active_q <= 1'b1;
       issuing_q <= 1'b1;
-      pad_q <= 8'd0;
+      pad_q <= {TN_W{1'b0}};
     end else begin
       if (en) begin
-        if (pad_q != 8'd0) pad_q <= pad_q - 8'd1;
+        if (pad_q != {TN_W{1'b0}}) pad_q <= pad_q - 1'b1;
         else if (beat_go && beat_last) begin
-          if ({16'd0, run_k_q} < I_MIN) pad_q <= I_MIN[7:0] - run_k_q[7:0];
+          if ({16'd0, run_k_q} < TILE_N) pad_q <= TILE_N[TN_W-1:0] - run_k_q[TN_W-1:0];
           if (last_ri && last_ci) issuing_q <= 1'b0;
         end
       end
-      if (run_active_q && !issuing_q && desc_empty && !drain_busy && !wb_busy)
+      if (run_active_q && !issuing_q && desc_empty && !drain_busy)
         run_active_q <= 1'b0;
     end
   end
@@ -775,7 +776,7 @@ module qa_core #(
   wire [DESC_W-1:0] desc_head;
   wire desc_valid;
   wire [3:0] desc_count;
-  wire desc_pop = en && row_done[ROWS-1];
+  wire desc_pop = en && row_done[0];
   wire desc_in_ready;
 
   qa_fifo #(
@@ -802,209 +803,191 @@ module qa_core #(
   wire [7:0] head_cols = desc_head[7:0];
 
   // =========================================================================
-  // Drain stage 0: select the finished row, read its column parameters
+  // Drain: when row 0 of a tile is done, read its ROWS*COLS sums out of the
+  // PEs' output registers, row by row, one per enabled cycle. Sum (i,j) is
+  // final by then (row i is done i cycles after row 0) and is overwritten
+  // only when the next tile's `last` reaches PE(i,j), at least TILE_N cycles
+  // after its own (the sequencer pads short tiles), which is after the read
+  // of (i,j) in cycle i*COLS+j of the drain. Element (0,0) is read in the
+  // cycle row 0 is done, with the descriptor at the head of the queue.
   // =========================================================================
-  reg [RI_W-1:0] done_idx;
-  integer r;
-  always @(*) begin
-    done_idx = {RI_W{1'b0}};
-    for (r = 0; r < ROWS; r = r + 1) if (row_done[r]) done_idx = r[RI_W-1:0];
+  reg dr_busy_q;  // reading a tile (elements 1 .. TILE_N-1)
+  reg [RI_W-1:0] dr_i_q;
+  reg [CI_W-1:0] dr_j_q;
+  reg [7:0] dr_rows_q, dr_cols_q;
+  reg [15:0] dr_cg_q, dr_obase_q;
+
+  wire dr_start = row_done[0];  // (cycle with en; see desc_pop)
+  wire [RI_W-1:0] dr_i = dr_start ? {RI_W{1'b0}} : dr_i_q;
+  wire [CI_W-1:0] dr_j = dr_start ? {CI_W{1'b0}} : dr_j_q;
+  wire [7:0] dr_rows = dr_start ? head_rows : dr_rows_q;
+  wire [7:0] dr_cols = dr_start ? head_cols : dr_cols_q;
+  wire [15:0] dr_cg = dr_start ? head_cg : dr_cg_q;
+  wire [15:0] dr_obase = dr_start ? head_obase : dr_obase_q;
+  wire dr_read = dr_start || dr_busy_q;
+  wire dr_last_j = (dr_j == COLS[CI_W-1:0] - 1'b1) || (COLS == 1);
+  wire dr_last = dr_last_j && ((dr_i == ROWS[RI_W-1:0] - 1'b1) || (ROWS == 1));
+  wire dr_valid = dr_read && ({{(8 - RI_W) {1'b0}}, dr_i} < dr_rows) &&
+      ({{(8 - CI_W) {1'b0}}, dr_j} < dr_cols);
+
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      dr_busy_q <= 1'b0;
+    end else if (en && dr_read) begin
+      dr_busy_q <= !dr_last;
+    end
+  end
+  always @(posedge clk_i) begin
+    if (en && dr_read) begin
+      dr_i_q <= dr_last_j ? dr_i + 1'b1 : dr_i;
+      dr_j_q <= dr_last_j ? {CI_W{1'b0}} : dr_j + 1'b1;
+      dr_rows_q <= dr_rows;
+      dr_cols_q <= dr_cols;
+      dr_cg_q <= dr_cg;
+      dr_obase_q <= dr_obase;
+    end
   end
 
+  wire [COLS*ACC_W-1:0] dr_row = res[dr_i*COLS*ACC_W+:COLS*ACC_W];
+
+  // drain stage 0: the selected sum, its column's bias/shift (one RAM:
+  // group g, column j at {g, j}) and where it goes
   reg d0_valid_q;
-  reg [COLS*ACC_W-1:0] d0_acc_q;
-  reg [7:0] d0_cols_q;
+  reg [ACC_W-1:0] d0_acc_q;
   reg [RI_W-1:0] d0_row_q;
-  reg [15:0] d0_obase_q;
+  reg [15:0] d0_addr_q;
   always @(posedge clk_i) begin
     if (rst_i) d0_valid_q <= 1'b0;
-    else if (en) d0_valid_q <= (|row_done) && ({{(8 - RI_W) {1'b0}}, done_idx} < head_rows);
+    else if (en) d0_valid_q <= dr_valid;
   end
   always @(posedge clk_i) begin
     if (en) begin
-      d0_acc_q   <= res[done_idx*COLS*ACC_W+:COLS*ACC_W];
-      d0_cols_q  <= head_cols;
-      d0_row_q   <= done_idx;
-      d0_obase_q <= head_obase;
+      d0_acc_q  <= dr_row[dr_j*ACC_W+:ACC_W];
+      d0_row_q  <= dr_i;
+      d0_addr_q <= dr_obase + {{(16 - CI_W) {1'b0}}, dr_j};
     end
   end
 
-  wire [COLS*P_W-1:0] prm;
-  wire [16:0] p_group = run_pbase_q + {1'b0, head_cg};
-  wire [PA_W:0] p_rd_addr = p_group[PA_W:0];
+  wire [P_W-1:0] prm;
+  wire [16:0] p_group = run_pbase_q + {1'b0, dr_cg};
+  wire [PA_W+CI_W:0] p_rd_addr;
+  wire [PA_W+CI_W:0] p_wr_addr;
   generate
-    for (gj = 0; gj < COLS; gj = gj + 1) begin : g_pbuf
-      qa_ram #(
-          .WIDTH (P_W),
-          .DEPTH (2 * PG_MAX),
-          .ADDR_W(PA_W + 1)
-      ) u_ram (
-          .clk_i    (clk_i),
-          .wr_en_i  (ld_p_we && (ld_lane_q == gj)),
-          .wr_addr_i(ld_p_addr),
-          .wr_data_i(ld_p_data),
-          .rd_en_i  (en),
-          .rd_addr_i(p_rd_addr),
-          .rd_data_o(prm[gj*P_W+:P_W])
-      );
+    if (COLS > 1) begin : g_paddr
+      assign p_rd_addr = {p_group[PA_W:0], dr_j};
+      assign p_wr_addr = {ld_p_addr, ld_lane_q[CI_W-1:0]};
+    end else begin : g_paddr1
+      assign p_rd_addr = {p_group[PA_W:0], 1'b0};
+      assign p_wr_addr = {ld_p_addr, 1'b0};
     end
   endgenerate
+  qa_ram #(
+      .WIDTH (P_W),
+      .DEPTH (2 * PG_MAX * (1 << CI_W)),
+      .ADDR_W(PA_W + 1 + CI_W)
+  ) u_pbuf (
+      .clk_i    (clk_i),
+      .wr_en_i  (ld_p_we),
+      .wr_addr_i(p_wr_addr),
+      .wr_data_i(ld_p_data),
+      .rd_en_i  (en),
+      .rd_addr_i(p_rd_addr),
+      .rd_data_o(prm)
+  );
 
   // =========================================================================
-  // Drain stages 1-2: requantizers, then the row FIFO
+  // Drain stages 1-4: the requantizer, then the byte FIFO or the write-back
   // =========================================================================
-  wire [COLS-1:0] rq_valid;
-  wire [COLS*DATA_W-1:0] rq_y;
-  wire [COLS-1:0] rq_sat;
+  wire rq_valid;
+  wire [DATA_W-1:0] rq_y;
+  wire rq_sat;
+  wire rq_busy;
 
-  generate
-    for (gj = 0; gj < COLS; gj = gj + 1) begin : g_requant
-      qa_requant #(
-          .ACC_W (ACC_W),
-          .DATA_W(DATA_W)
-      ) u_requant (
-          .clk_i  (clk_i),
-          .rst_i  (rst_i),
-          .en_i   (en),
-          .valid_i(d0_valid_q),
-          .acc_i  (d0_acc_q[gj*ACC_W+:ACC_W]),
-          .bias_i (prm[gj*P_W+:32]),
-          .shift_i(prm[gj*P_W+32+:5]),
-          .round_i(run_round_q),
-          .lo_i   (run_lo_q),
-          .hi_i   (run_hi_q),
-          .valid_o(rq_valid[gj]),
-          .y_o    (rq_y[gj*DATA_W+:DATA_W]),
-          .sat_o  (rq_sat[gj])
-      );
-    end
-  endgenerate
+  qa_requant #(
+      .ACC_W (ACC_W),
+      .DATA_W(DATA_W)
+  ) u_requant (
+      .clk_i  (clk_i),
+      .rst_i  (rst_i),
+      .en_i   (en),
+      .valid_i(d0_valid_q),
+      .acc_i  (d0_acc_q),
+      .bias_i (prm[31:0]),
+      .shift_i(prm[32+:5]),
+      .round_i(run_round_q),
+      .lo_i   (run_lo_q),
+      .hi_i   (run_hi_q),
+      .valid_o(rq_valid),
+      .y_o    (rq_y),
+      .sat_o  (rq_sat),
+      .busy_o (rq_busy)
+  );
 
-  // valid column count, row and write-back base travel beside the
-  // requantizer (2 stages)
-  reg [7:0] d1_cols_q, d2_cols_q;
-  reg [RI_W-1:0] d1_row_q, d2_row_q;
-  reg [15:0] d1_obase_q, d2_obase_q;
-  reg d1_valid_q;  // mirrors the requantizers' first stage, for drain_busy
-  always @(posedge clk_i) begin
-    if (rst_i) d1_valid_q <= 1'b0;
-    else if (en) d1_valid_q <= d0_valid_q;
-  end
+  // lane and X address travel beside the requantizer (4 stages)
+  reg [RI_W-1:0] d1_row_q, d2_row_q, d3_row_q, d4_row_q;
+  reg [15:0] d1_addr_q, d2_addr_q, d3_addr_q, d4_addr_q;
   always @(posedge clk_i) begin
     if (en) begin
-      d1_cols_q  <= d0_cols_q;
-      d2_cols_q  <= d1_cols_q;
-      d1_row_q   <= d0_row_q;
-      d2_row_q   <= d1_row_q;
-      d1_obase_q <= d0_obase_q;
-      d2_obase_q <= d1_obase_q;
+      d1_row_q  <= d0_row_q;
+      d2_row_q  <= d1_row_q;
+      d3_row_q  <= d2_row_q;
+      d4_row_q  <= d3_row_q;
+      d1_addr_q <= d0_addr_q;
+      d2_addr_q <= d1_addr_q;
+      d3_addr_q <= d2_addr_q;
+      d4_addr_q <= d3_addr_q;
     end
   end
 
-  wire rowq_in_ready;
-  wire [ROWQ_W-1:0] rowq_head;
-  wire rowq_valid;
-  wire [clog2(ROWQ_DEPTH):0] rowq_count;
-  reg rowq_pop;
+  // outputs in the drain that have not reached the FIFO or the X memory yet
+  assign drain_busy = dr_busy_q || d0_valid_q || rq_busy;
 
-  assign en = rowq_in_ready;
-  // rows in the drain pipeline that have not reached the row FIFO yet
-  assign drain_busy = d0_valid_q || d1_valid_q || rq_valid[0];
+  wire outq_in_ready;
+  wire [DATA_W-1:0] outq_head;
+  wire [clog2(OUTQ_DEPTH):0] outq_count;
+  wire outq_pop;
+
+  assign en = outq_in_ready;
 
   qa_fifo #(
-      .WIDTH(ROWQ_W),
-      .DEPTH(ROWQ_DEPTH),
-      .CNT_W(clog2(ROWQ_DEPTH) + 1)
-  ) u_rowq (
+      .WIDTH(DATA_W),
+      .DEPTH(OUTQ_DEPTH),
+      .CNT_W(clog2(OUTQ_DEPTH) + 1)
+  ) u_outq (
       .clk_i    (clk_i),
       .rst_i    (rst_i),
-      .s_data_i ({d2_cols_q, rq_y}),
-      .s_valid_i(rq_valid[0] && !run_wb_q),
-      .s_ready_o(rowq_in_ready),
-      .m_data_o (rowq_head),
-      .m_valid_o(rowq_valid),
-      .m_ready_i(rowq_pop),
-      .count_o  (rowq_count)
+      .s_data_i (rq_y),
+      .s_valid_i(rq_valid && !run_wb_q),
+      .s_ready_o(outq_in_ready),
+      .m_data_o (outq_head),
+      .m_valid_o(outq_valid),
+      .m_ready_i(outq_pop),
+      .count_o  (outq_count)
   );
-  assign rowq_empty = !rowq_valid;
 
   // =========================================================================
-  // Write-back (RUN of a network layer that is not the last): row i of a
-  // tile goes to lane i of the other X bank, its valid bytes at consecutive
-  // words obase + j, where obase = r*N + c*COLS is the next layer's X layout
-  // (N = this layer's output columns = the next layer's K). The first byte is
-  // written in the cycle the row arrives and one more per cycle after it, so
-  // a lane is free again after COLS cycles - before the same row of the next
-  // tile can arrive (tiles are at least I_MIN >= COLS enabled cycles apart).
+  // Write-back (RUN of a network layer that is not the last): result (i,j)
+  // of a tile goes to lane i of the other X bank at word obase + j, where
+  // obase = r*N + c*COLS is the next layer's X layout (N = this layer's
+  // output columns = the next layer's K); one byte per cycle, as it leaves
+  // the requantizer.
   // =========================================================================
-  wire [ROWS-1:0] wb_lane_busy;
-  wire wb_row = rq_valid[0] && run_wb_q && en;
-
+  wire wb_fire = rq_valid && run_wb_q && en;
   generate
     for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_wb
-      reg [COLS*DATA_W-1:0] data_q;
-      reg [15:0] addr_q;
-      reg [7:0] left_q;
-      wire take = wb_row && (d2_row_q == gi);
-      always @(posedge clk_i) begin
-        if (rst_i) begin
-          left_q <= 8'd0;
-        end else if (take) begin
-          left_q <= d2_cols_q - 8'd1;
-        end else if (left_q != 8'd0) begin
-          left_q <= left_q - 8'd1;
-        end
-      end
-      always @(posedge clk_i) begin
-        if (take) begin
-          data_q <= rq_y >> DATA_W;
-          addr_q <= d2_obase_q + 16'd1;
-        end else if (left_q != 8'd0) begin
-          data_q <= data_q >> DATA_W;
-          addr_q <= addr_q + 16'd1;
-        end
-      end
-      wire [15:0] a = take ? d2_obase_q : addr_q;
-      assign wb_we[gi] = take || (left_q != 8'd0);
-      assign wb_addr[gi*(XA_W+1)+:XA_W+1] = {~run_xbank_q, a[XA_W-1:0]};
-      assign wb_data[gi*DATA_W+:DATA_W] = take ? rq_y[DATA_W-1:0] : data_q[DATA_W-1:0];
-      assign wb_lane_busy[gi] = (left_q != 8'd0);
-      wire unused_a = &{1'b0, a[15:XA_W]};
+      assign wb_we[gi] = wb_fire && (d4_row_q == gi);
+      assign wb_addr[gi*(XA_W+1)+:XA_W+1] = {~run_xbank_q, d4_addr_q[XA_W-1:0]};
+      assign wb_data[gi*DATA_W+:DATA_W] = rq_y;
     end
   endgenerate
-  assign wb_busy = |wb_lane_busy;
-
-  // saturated outputs of the row entering the FIFO (valid columns only)
-  reg [7:0] row_sat;
-  integer c;
-  always @(*) begin
-    row_sat = 8'd0;
-    for (c = 0; c < COLS; c = c + 1)
-      if (rq_sat[c] && (c < d2_cols_q)) row_sat = row_sat + 8'd1;
-  end
 
   // =========================================================================
-  // Serializer and response mux
+  // Response mux: parser responses, else the result bytes
   // =========================================================================
-  reg [CI_W:0] ser_idx_q;
-  wire [7:0] row_cols = rowq_head[ROWQ_W-1-:8];
-  wire [7:0] ser_byte = rowq_head[ser_idx_q*DATA_W+:DATA_W];
-  wire ser_last = ({{(7 - CI_W) {1'b0}}, ser_idx_q} == row_cols - 8'd1);
-  assign ser_idle = !rowq_valid;
-
   wire rsp_from_parser = (p_state_q == P_RESP);
-  assign m_rsp_valid_o = rsp_from_parser ? 1'b1 : rowq_valid;
-  assign m_rsp_data_o = rsp_from_parser ? rsp_buf_q[rsp_idx_q*8+:8] : ser_byte;
-
-  always @(*) begin
-    rowq_pop = !rsp_from_parser && rowq_valid && m_rsp_ready_i && ser_last;
-  end
-
-  always @(posedge clk_i) begin
-    if (rst_i) ser_idx_q <= {(CI_W + 1) {1'b0}};
-    else if (!rsp_from_parser && rowq_valid && m_rsp_ready_i)
-      ser_idx_q <= ser_last ? {(CI_W + 1) {1'b0}} : ser_idx_q + 1'b1;
-  end
+  assign m_rsp_valid_o = rsp_from_parser ? 1'b1 : outq_valid;
+  assign m_rsp_data_o = rsp_from_parser ? rsp_buf_q[rsp_idx_q*8+:8] : outq_head;
+  assign outq_pop = !rsp_from_parser && m_rsp_ready_i;
 
   // =========================================================================
   // Counters
@@ -1019,7 +1002,7 @@ module qa_core #(
       if (run_active_q) cnt_busy_q <= cnt_busy_q + 32'd1;
       if (run_active_q && !en) cnt_stall_q <= cnt_stall_q + 32'd1;
       if (en && beat_go) cnt_macs_q <= cnt_macs_q + {16'd0, tile_macs};
-      if (rq_valid[0] && en) cnt_sat_q <= cnt_sat_q + {24'd0, row_sat};
+      if (rq_valid && rq_sat && en) cnt_sat_q <= cnt_sat_q + 32'd1;
     end
   end
 
@@ -1027,7 +1010,7 @@ module qa_core #(
   assign error_o = |status_q;
 
   // unused bits: kept for clarity of the field layout
-  wire unused_ok = &{1'b0, desc_count, rowq_count, arg_q, x_word, w_word, p_group, rq_valid,
+  wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d4_addr_q,
                      rq_round_q, rq_n, prod_x_q, prod_w_q, ld_addr};
 
 endmodule

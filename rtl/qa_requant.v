@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// qa_requant: requantizer of one output column (docs/numerics.md).
+// qa_requant: the requantizer (docs/numerics.md); the core has one, shared by
+// every output (the results leave one byte per cycle anyway).
 //
 //   t = acc + bias                      (exact, TW = max(ACC_W, 32) + 1 bits)
 //   r = round_shift(t, shift, round)    floor / half_up / half_away / half_even
 //   y = clamp(r, lo, hi), sat = (r < lo) || (r > hi)
 //
 // Rounding is written as q = floor(t / 2^s) (an arithmetic shift of a signed
-// value) plus an increment chosen from the remainder rem = t mod 2^s and the
-// half point h = 2^(s-1); s = 0 passes t through in every mode.
-// Two register stages (t, then y/sat), both advancing only while en_i is
-// high; valid_i travels alongside with the same latency (2 cycles).
+// value) plus an increment chosen from the remainder rem = t mod 2^s against
+// the half point 2^(s-1): with the guard bit g = t[s-1] and the sticky bit
+// st = |t[s-2:0], rem > half is g & st and rem == half is g & ~st; s = 0
+// passes t through in every mode.
+// Four register stages, each with one carry chain or one shifter at most, so
+// that no stage limits the clock: (1) t = acc + bias; (2) q = t >>> s and the
+// increment; (3) r = q + inc; (4) clamp and the saturation flag. All advance
+// only while en_i is high; valid_i travels alongside with the same latency
+// (LATENCY = 4 cycles). busy_o is high while any stage holds a valid value.
 `default_nettype none
 
 module qa_requant #(
@@ -28,7 +34,8 @@ module qa_requant #(
     input  wire signed [DATA_W-1:0] hi_i,
     output reg                      valid_o,
     output reg  signed [DATA_W-1:0] y_o,
-    output reg                      sat_o
+    output reg                      sat_o,
+    output wire                     busy_o
 );
 
   localparam integer TW = ((ACC_W > 32) ? ACC_W : 32) + 1;
@@ -38,6 +45,22 @@ module qa_requant #(
   localparam [1:0] RND_HALF_AWAY = 2'd2;
   localparam [1:0] RND_HALF_EVEN = 2'd3;
 
+  reg v1_q, v2_q, v3_q;
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      v1_q    <= 1'b0;
+      v2_q    <= 1'b0;
+      v3_q    <= 1'b0;
+      valid_o <= 1'b0;
+    end else if (en_i) begin
+      v1_q    <= valid_i;
+      v2_q    <= v1_q;
+      v3_q    <= v2_q;
+      valid_o <= v3_q;
+    end
+  end
+  assign busy_o = v1_q || v2_q || v3_q || valid_o;
+
   // ---- stage 1: exact sum --------------------------------------------------
   wire signed [TW-1:0] acc_ext = {{(TW - ACC_W) {acc_i[ACC_W-1]}}, acc_i};
   wire signed [TW-1:0] bias_ext = {{(TW - 32) {bias_i[31]}}, bias_i};
@@ -45,31 +68,31 @@ module qa_requant #(
   reg signed [TW-1:0] t_q;
   reg [4:0] shift_q;
   reg [1:0] round_q;
-  reg signed [DATA_W-1:0] lo_q, hi_q;
-  reg valid_q;
-
-  always @(posedge clk_i) begin
-    if (rst_i) valid_q <= 1'b0;
-    else if (en_i) valid_q <= valid_i;
-  end
+  reg signed [DATA_W-1:0] lo1_q, hi1_q, lo2_q, hi2_q, lo3_q, hi3_q;  // lo, hi beside the data
 
   always @(posedge clk_i) begin
     if (en_i) begin
       t_q     <= acc_ext + bias_ext;
       shift_q <= shift_i;
       round_q <= round_i;
-      lo_q    <= lo_i;
-      hi_q    <= hi_i;
+      lo1_q   <= lo_i;
+      hi1_q   <= hi_i;
+      lo2_q   <= lo1_q;
+      hi2_q   <= hi1_q;
+      lo3_q   <= lo2_q;
+      hi3_q   <= hi2_q;
     end
   end
 
-  // ---- stage 2: round-shift and clamp --------------------------------------
+  // ---- stage 2: floor shift, guard and sticky bits, the increment ----------
   wire signed [TW-1:0] q = t_q >>> shift_q;  // floor(t / 2^s): t_q is signed
-  wire [31:0] mask = (32'd1 << shift_q) - 32'd1;
-  wire [31:0] rem = t_q[31:0] & mask;
-  wire [31:0] half = (shift_q == 5'd0) ? 32'd0 : (32'd1 << (shift_q - 5'd1));
-  wire above = rem > half;
-  wire tie = (shift_q != 5'd0) && (rem == half);
+  wire [4:0] s1 = shift_q - 5'd1;
+  wire [31:0] t_lo = t_q[31:0];
+  wire guard = (shift_q != 5'd0) && t_lo[s1];
+  wire [31:0] sticky_mask = (32'd1 << s1) - 32'd1;  // bits below the guard bit
+  wire sticky = (shift_q > 5'd1) && ((t_lo & sticky_mask) != 32'd0);
+  wire above = guard & sticky;  // rem > half
+  wire tie = guard & ~sticky;  // rem == half
   wire t_neg = t_q[TW-1];
 
   reg inc;
@@ -83,23 +106,33 @@ module qa_requant #(
     endcase
   end
 
-  wire signed [TW-1:0] r = q + {{(TW - 1) {1'b0}}, inc};
-  wire signed [TW-1:0] lo_ext = {{(TW - DATA_W) {lo_q[DATA_W-1]}}, lo_q};
-  wire signed [TW-1:0] hi_ext = {{(TW - DATA_W) {hi_q[DATA_W-1]}}, hi_q};
-  wire below_lo = r < lo_ext;
-  wire above_hi = r > hi_ext;
-
+  reg signed [TW-1:0] q_q;
+  reg inc_q;
   always @(posedge clk_i) begin
-    if (rst_i) valid_o <= 1'b0;
-    else if (en_i) valid_o <= valid_q;
+    if (en_i) begin
+      q_q   <= q;
+      inc_q <= inc;
+    end
   end
+
+  // ---- stage 3: the rounded value --------------------------------------------
+  reg signed [TW-1:0] r_q;
+  always @(posedge clk_i) begin
+    if (en_i) r_q <= q_q + {{(TW - 1) {1'b0}}, inc_q};
+  end
+
+  // ---- stage 4: clamp and saturation -----------------------------------------
+  wire signed [TW-1:0] lo_ext = {{(TW - DATA_W) {lo3_q[DATA_W-1]}}, lo3_q};
+  wire signed [TW-1:0] hi_ext = {{(TW - DATA_W) {hi3_q[DATA_W-1]}}, hi3_q};
+  wire below_lo = r_q < lo_ext;
+  wire above_hi = r_q > hi_ext;
 
   always @(posedge clk_i) begin
     if (en_i) begin
       sat_o <= below_lo | above_hi;
-      if (below_lo) y_o <= lo_q;
-      else if (above_hi) y_o <= hi_q;
-      else y_o <= r[DATA_W-1:0];
+      if (below_lo) y_o <= lo3_q;
+      else if (above_hi) y_o <= hi3_q;
+      else y_o <= r_q[DATA_W-1:0];
     end
   end
 

@@ -187,7 +187,7 @@ def cmd_stats(path, m, k, n, sat, target):
     return 0
 
 INFO_KEYS = ['rows', 'cols', 'data_w', 'acc_w', 'k_max', 'xb_depth', 'wb_depth',
-             'pg_max', 'clock_hz', 'version', 'qarray_version', 'target']
+             'pg_max', 'nl_max', 'clock_hz', 'version', 'qarray_version', 'target']
 
 def cmd_info(path, target, version):
     text = open(path).read()

@@ -1092,10 +1092,11 @@ static int cmd_info(int argc, char **argv)
 	}
 	printf("{\"rows\":%u,\"cols\":%u,\"data_w\":%u,\"acc_w\":%u,"
 	       "\"k_max\":%u,\"xb_depth\":%u,\"wb_depth\":%u,\"pg_max\":%u,"
-	       "\"clock_hz\":%" PRIu32 ",\"version\":%u,\"qarray_version\":",
+	       "\"nl_max\":%u,\"clock_hz\":%" PRIu32 ",\"version\":%u,"
+	       "\"qarray_version\":",
 	       info.rows, info.cols, info.data_w, info.acc_w, info.k_max,
-	       info.xb_depth, info.wb_depth, info.pg_max, info.clock_hz,
-	       info.version);
+	       info.xb_depth, info.wb_depth, info.pg_max, info.nl_max,
+	       info.clock_hz, info.version);
 	json_string(stdout, QA_VERSION_STRING);
 	printf(",\"target\":");
 	json_string(stdout, target);
