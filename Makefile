@@ -3,8 +3,9 @@
 #
 # The pieces live in mk/: rtl.mk (sources, lint), sim.mk (Verilator models),
 # host.mk (libqarray, the qarray CLI, test programs), usb.mk (the emulated
-# board, qarray-emu), test.mk (tests, bench, demo), fpga.mk (bitstreams,
-# reports and programming for the boards of boards/). Tool names and options are variables, so `make VERILATOR=...` works.
+# board, qarray-emu), fuzz.mk (libFuzzer harnesses and the replay of their
+# corpus), test.mk (tests, bench, demo), fpga.mk (bitstreams, reports and
+# programming for the boards of boards/). Tool names and options are variables, so `make VERILATOR=...` works.
 
 BUILD      ?= build
 CC         ?= cc
@@ -37,6 +38,7 @@ include mk/rtl.mk
 include mk/sim.mk
 include mk/host.mk
 include mk/usb.mk
+include mk/fuzz.mk
 include mk/test.mk
 include mk/fpga.mk
 

@@ -4,7 +4,7 @@
 TEST_BINS := $(BUILD)/tests/test_golden $(BUILD)/tests/test_npy \
              $(BUILD)/tests/test_rtl $(BUILD)/tests/test_net $(BUILD)/tests/bench \
              $(BUILD)/tests/test_nn $(BUILD)/tests/nn_eval $(BUILD)/tests/test_proto \
-             $(BUILD)/mknpy $(USB_TEST_BINS)
+             $(BUILD)/mknpy $(USB_TEST_BINS) $(REPLAY_BINS)
 
 # Random GEMMs per array shape in `make test`, and their seed (printed).
 RTL_COUNT ?= 10000
@@ -31,7 +31,7 @@ RTL_TESTS := $(foreach m,$(SIM_MODELS),rtl_$(m)="$(BUILD)/tests/test_rtl -q --mo
 
 .PHONY: test bench demo
 
-test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, resident networks, Icarus cross-check, CLI, wire protocol, UART, emulated USB boards); ends with "N passed, N failed"
+test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golden, resident networks, Icarus cross-check, CLI, wire protocol, UART, emulated USB boards, the host again under sanitizers); ends with "N passed, N failed"
 	@TEST_LOG_DIR=$(BUILD)/test-logs tests/run.sh \
 	  lint="$(MAKE) -s --no-print-directory lint" \
 	  golden="$(BUILD)/tests/test_golden" \
@@ -51,7 +51,33 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  ftdi_emu="$(EMU_ENV) $(BUILD)/tests/test_ftdi_emu" \
 	  emu_runner="$(EMU_ENV) tests/test_emu_runner.sh $(QARRAY_EMU) $(BUILD)/tests/ftdi_echo" \
 	  tty_pty="$(BUILD)/tests/test_tty_pty" \
-	  usb="$(EMU_ENV) tests/test_usb.sh $(BUILD)"
+	  usb="$(EMU_ENV) tests/test_usb.sh $(BUILD)" \
+	  $(FUZZ_REPLAY_TESTS) \
+	  $(if $(SANFLAGS),,san="$(MAKE) -s --no-print-directory SAN=1 test-san")
+
+# The host side again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (make test runs it as SAN=1 test-san; build/san/): library, CLI, link,
+# transports, emulator - with the RTL models, fewer random cases.
+SAN_TEST_BINS := $(BUILD)/tests/test_golden $(BUILD)/tests/test_npy $(BUILD)/tests/test_nn \
+                 $(BUILD)/tests/test_proto $(BUILD)/tests/test_rtl $(BUILD)/tests/test_net \
+                 $(BUILD)/tests/nn_eval $(BUILD)/mknpy $(USB_TEST_BINS) $(REPLAY_BINS)
+
+.PHONY: test-san
+test-san: all $(SAN_TEST_BINS) ## the host tests only (library, CLI, link, USB), for SAN=1 (make test runs it)
+	@TEST_LOG_DIR=$(BUILD)/test-logs $(EMU_ENV) tests/run.sh \
+	  golden="$(BUILD)/tests/test_golden" \
+	  npy="$(BUILD)/tests/test_npy" \
+	  nn="$(BUILD)/tests/test_nn" \
+	  proto="$(BUILD)/tests/test_proto" \
+	  rtl="$(BUILD)/tests/test_rtl -q --count 1000 --seed $(RTL_SEED)" \
+	  net="$(BUILD)/tests/test_net --count 30" \
+	  uart_faults="$(BUILD)/tests/test_rtl -q --random-only --target sim-uart --count 50 --seed $(RTL_SEED) --link-faults $(LINK_FAULTS)" \
+	  cli="tests/test_cli.sh $(BUILD)" \
+	  nn_cli="tests/test_nn_cli.sh $(BUILD)" \
+	  ftdi_emu="$(BUILD)/tests/test_ftdi_emu" \
+	  tty_pty="$(BUILD)/tests/test_tty_pty" \
+	  usb="tests/test_usb.sh $(BUILD)" \
+	  $(FUZZ_REPLAY_TESTS)
 
 bench: all $(BUILD)/tests/bench $(BUILD)/mknpy ## print cycles and MAC utilization of GEMM shapes and of a resident MLP (default model and 8x8), and the wire protocol's cost through the chip's UART
 	$(BUILD)/tests/bench

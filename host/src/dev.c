@@ -565,7 +565,11 @@ static int gemm_once(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 		p.cg_cap = 0xffff;
 
 	buf b = { 0 };
-	uint8_t *tmp = malloc(p.rg_cap * p.R * p.cg_cap * p.C);
+	/* one RUN's results: sized by the GEMM, not by the buffer depths the
+	 * device reports (up to 65535 groups each way) */
+	size_t rg_max = p.RG < p.rg_cap ? p.RG : p.rg_cap;
+	size_t cg_max = p.CG < p.cg_cap ? p.CG : p.cg_cap;
+	uint8_t *tmp = malloc(rg_max * p.R * cg_max * p.C);
 	dev_mark mk;
 	unsigned runs = 0;
 	run_pipe pipe = { 0 };
@@ -795,7 +799,9 @@ static int net_run_once(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
 	p.rg_cap = d->net.rg_cap;
 	p.cg_cap = p.CG;
 	buf b = { 0 };
-	uint8_t *tmp = malloc(p.rg_cap * R * p.CG * C);
+	/* one NET_RUN's results, sized by m, not by the device's depths */
+	uint8_t *tmp = malloc((p.RG < p.rg_cap ? p.RG : p.rg_cap) * R * p.CG *
+			      C);
 	run_pipe pipe = { 0 };
 	int rc;
 	unsigned runs = 0, xbank = 0;

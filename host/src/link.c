@@ -59,6 +59,7 @@ typedef struct sent_frame {
 	uint8_t *copy;            /* the payload, for sending again */
 	int data;                 /* its response carries core bytes */
 	int tainted;              /* part of its response may have been lost */
+	size_t expect, got;       /* core bytes its response must carry, and has */
 } sent_frame;
 
 typedef struct link_ctx {
@@ -86,7 +87,8 @@ typedef struct link_ctx {
 	uint8_t op, fop;          /* command opcode, opcode of the frame */
 	unsigned nargs, args_need;
 	uint8_t args[16];
-	uint64_t data_left;
+	uint64_t data_left, data_total;
+	uint8_t net_last[QA_PROTO_LAYER_BYTES]; /* last layer of the last NET_LOAD */
 	uint8_t *fbuf;            /* payload of the frame being filled */
 	size_t flen;
 	uint8_t *wbuf;            /* encoded frame */
@@ -326,6 +328,11 @@ static int on_frame(link_ctx *l, const qa_proto_frame *f, int probing,
 	}
 	if (n && !s->tainted && rq_append(l, f->payload, n) != QA_OK)
 		return fail(l, QA_ERR_NOMEM, err, errlen, "out of memory");
+	s->got += n;
+	/* a reply longer or shorter than its command implies lost a frame
+	 * (or gained one): never hand such bytes on as results */
+	if (s->got > s->expect || (!(f->status & QA_PROTO_MORE) && s->got != s->expect))
+		s->tainted = 1;
 	if (!(f->status & QA_PROTO_MORE)) {
 		if (s->tainted)
 			return fail_lost(l, s, err, errlen);
@@ -450,6 +457,40 @@ static int recv_one(link_ctx *l, char *err, size_t errlen)
 	return rc < 0 ? rc : QA_OK;
 }
 
+/* results of a RUN: rows x columns, from its arguments (protocol.md, 3) */
+static size_t run_bytes(const link_ctx *l, unsigned rg, unsigned cg,
+			unsigned last_rows, unsigned last_cols)
+{
+	if (!rg || !cg)
+		return 0;
+	return ((size_t)(rg - 1) * l->rows + last_rows) *
+	       ((size_t)(cg - 1) * l->cols + last_cols);
+}
+
+/* The core bytes the response to frame (op, payload) carries, after
+ * link.c trims IDENT; for NET_RUN from the last NET_LOAD's last layer. */
+static size_t reply_bytes(const link_ctx *l, uint8_t op, const uint8_t *a,
+			  size_t len)
+{
+	const uint8_t *t = l->net_last;
+	switch (op) {
+	case QA_POP_IDENT:
+		return QA_PROTO_IDENT_CORE_LEN;
+	case QA_POP_COUNTERS:
+		return 20;
+	case QA_POP_RUN: /* xbank wbank rg(2) cg(2) k(2) last_rows last_cols ... */
+		if (len < QA_PROTO_RUN_ARGS)
+			return 0;
+		return run_bytes(l, a[2] | a[3] << 8, a[4] | a[5] << 8, a[8], a[9]);
+	case QA_POP_NET_RUN: /* xbank rg(2) last_rows; layer: ... cg(2) @4, last_cols @8 */
+		if (len < QA_PROTO_NET_RUN_ARGS)
+			return 0;
+		return run_bytes(l, a[1] | a[2] << 8, t[4] | t[5] << 8, a[3], t[8]);
+	default:
+		return 0;
+	}
+}
+
 static int send_frame(link_ctx *l, uint8_t op, const uint8_t *payload,
 		      size_t len, char *err, size_t errlen)
 {
@@ -466,6 +507,8 @@ static int send_frame(link_ctx *l, uint8_t op, const uint8_t *payload,
 	s->data = op == QA_POP_RUN || op == QA_POP_NET_RUN ||
 		  op == QA_POP_IDENT || op == QA_POP_COUNTERS;
 	s->tainted = 0;
+	s->got = 0;
+	s->expect = reply_bytes(l, op, payload, len);
 	if (len)
 		memcpy(s->copy, payload, len);
 	l->fl_n++;
@@ -488,6 +531,17 @@ static int link_failed(link_ctx *l, char *err, size_t errlen)
 	snprintf(err, errlen, "%s", l->failmsg);
 	return l->failed;
 }
+/* NET_LOAD data passing by (k bytes, data_left not yet reduced): keep the
+ * last layer's descriptor, which shapes every NET_RUN's reply */
+static void keep_last_layer(link_ctx *l, const uint8_t *p, size_t k)
+{
+	uint64_t off = l->data_total - l->data_left; /* offset of p[0] */
+	uint64_t last = l->data_total - QA_PROTO_LAYER_BYTES;
+	for (size_t j = 0; j < k; j++)
+		if (off + j >= last)
+			l->net_last[off + j - last] = p[j];
+}
+
 static int link_write(void *ctx, const uint8_t *buf, size_t n, char *err,
 		      size_t errlen)
 {
@@ -518,6 +572,7 @@ static int link_write(void *ctx, const uint8_t *buf, size_t n, char *err,
 			l->fbuf[l->flen++] = buf[i++];
 			if (l->nargs == l->args_need) {
 				l->data_left = data_bytes(l, l->op, l->args);
+				l->data_total = l->data_left;
 				if (!l->data_left) {
 					l->in_cmd = 0;
 					rc = flush_frame(l, err, errlen);
@@ -530,6 +585,8 @@ static int link_write(void *ctx, const uint8_t *buf, size_t n, char *err,
 			if (l->flen + k > l->payload)
 				k = l->flen < l->payload ? l->payload - l->flen : 0;
 			memcpy(l->fbuf + l->flen, buf + i, k);
+			if (l->op == QA_POP_NET_LOAD)
+				keep_last_layer(l, buf + i, k);
 			l->flen += k;
 			i += k;
 			l->data_left -= k;

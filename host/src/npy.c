@@ -35,6 +35,7 @@
 #define NPY_HEADER_MAX 65536u  /* longest header the reader accepts */
 #define NPY_GROWTH_DIGITS 21   /* numpy leaves room for the first axis to grow */
 #define NPY_STR_MAX 32         /* longest string value in a header we accept */
+#define NPY_STREAM_CHUNK 65536u /* first buffer for the data of a pipe */
 
 /* ---- dtypes -------------------------------------------------------------- */
 
@@ -470,7 +471,7 @@ int qa_npy_read(const char *path, qa_array *arr, char *errbuf, size_t errlen)
 	struct stat st;
 	int regular;
 	uint64_t fsize = 0, preamble, avail;
-	size_t n, lenbytes, hlen, count, size, nbytes;
+	size_t n, lenbytes, hlen, count, size, nbytes, cap;
 	int rc;
 
 	if (errbuf && errlen)
@@ -611,13 +612,29 @@ int qa_npy_read(const char *path, qa_array *arr, char *errbuf, size_t errlen)
 		}
 	}
 
-	data = malloc(nbytes ? nbytes : 1);
+	/* A regular file holds exactly nbytes (checked above). A pipe's data
+	 * is taken as it comes, in a buffer that grows with it (doubling, up
+	 * to nbytes): its header may announce far more than ever arrives. */
+	cap = regular || nbytes < NPY_STREAM_CHUNK ? nbytes : NPY_STREAM_CHUNK;
+	data = malloc(cap ? cap : 1);
+	n = 0;
+	while (data) {
+		unsigned char *grown;
+
+		n += fread(data + n, 1, cap - n, f);
+		if (n < cap || cap == nbytes)
+			break;
+		cap = cap > nbytes - cap ? nbytes : 2 * cap;
+		grown = realloc(data, cap);
+		if (!grown)
+			free(data);
+		data = grown;
+	}
 	if (!data) {
 		rc = fail(&cx, QA_ERR_NOMEM,
 			  "out of memory for %zu bytes of data", nbytes);
 		goto out;
 	}
-	n = fread(data, 1, nbytes, f);
 	if (n < nbytes) {
 		if (ferror(f))
 			rc = fail(&cx, QA_ERR_IO, "read failed: %s",
