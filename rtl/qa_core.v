@@ -79,6 +79,14 @@ module qa_core #(
   localparam integer P_W = 37;  // bias (32) + shift (5)
   localparam integer DESC_W = 16 + 16 + 8 + 8;  // write-back base, column group, valid rows, valid cols
   localparam integer TN_W = clog2(TILE_N + 1);  // tile element and pad counters
+  // bounds-check products: XB_DEPTH and 2*WB_DEPTH fit in PB_W bits
+  localparam integer PB_X = clog2(XB_DEPTH + 1);
+  localparam integer PB_WW = clog2(2 * WB_DEPTH + 1);
+  localparam integer PB_W = (PB_X > PB_WW) ? PB_X : PB_WW;
+  localparam [31:0] XB_DEPTH32 = XB_DEPTH;
+  localparam [31:0] W_END32 = 2 * WB_DEPTH;
+  localparam integer TR_W = clog2(ROWS + 1);  // rows of a tile, 1..ROWS
+  localparam integer TC_W = clog2(COLS + 1);  // columns of a tile, 1..COLS
   // result bytes leave through a byte FIFO; it only has to cover the
   // requantizer's latency and short pauses of the response stream
   localparam integer OUTQ_DEPTH = 16;
@@ -138,7 +146,8 @@ module qa_core #(
   // =========================================================================
   reg [3:0] p_state_q;
   reg [7:0] op_q;
-  reg [103:0] arg_q;  // up to 13 argument bytes, byte n at [8n +: 8]
+  reg [31:0] arg_q;  // the first 4 argument bytes, byte n at [8n +: 8] (RUN's
+                     // bytes 4..12 go straight into the run request)
   reg [3:0] arg_idx_q;
   reg [3:0] arg_len;
 
@@ -157,10 +166,21 @@ module qa_core #(
   reg rq_wb_q;  // write the results into the other X bank
   wire [31:0] rq_n = {16'd0, rq_cg_q} * COLS - (COLS - {24'd0, rq_lcols_q});  // output columns
 
-  // bounds check: products by shift-add, one bit of rg and cg per cycle
+  // bounds check: products by shift-add, one bit of rg and cg per cycle. The
+  // operands and products are kept to PB_W bits, enough for every bound they
+  // are compared with; a sticky *_big_q bit says the value is 2^PB_W or more.
   reg mul_loaded_q;
   reg [15:0] mul_rg_q, mul_cg_q;
-  reg [31:0] mul_k_q, mul_n_q, prod_x_q, prod_w_q, prod_n_q;
+  reg [PB_W-1:0] mul_k_q, mul_n_q, prod_x_q, prod_w_q, prod_n_q;
+  reg mul_k_big_q, mul_n_big_q, prod_x_big_q, prod_w_big_q, prod_n_big_q;
+  wire [PB_W:0] prod_x_sum = {1'b0, prod_x_q} + {1'b0, mul_k_q};
+  wire [PB_W:0] prod_w_sum = {1'b0, prod_w_q} + {1'b0, mul_k_q};
+  wire [PB_W:0] prod_n_sum = {1'b0, prod_n_q} + {1'b0, mul_n_q};
+  wire [63:0] rq_k64 = {48'd0, rq_k_q};
+  wire [63:0] rq_n64 = {32'd0, rq_n};
+  wire [63:0] prod_x64 = {{(64 - PB_W) {1'b0}}, prod_x_q};
+  wire [63:0] prod_w64 = {{(64 - PB_W) {1'b0}}, prod_w_q};
+  wire [63:0] prod_n64 = {{(64 - PB_W) {1'b0}}, prod_n_q};
 
   // network table and NET_RUN state
   reg [4:0] net_n_q;  // layers in the table (0 = none loaded)
@@ -171,8 +191,8 @@ module qa_core #(
   reg [4:0] nf_idx_q;  // descriptor byte being fetched (read data lags one cycle)
   wire [7:0] nt_rd_data;
 
-  // response buffer
-  reg [159:0] rsp_buf_q;
+  // response byte index (IDENT and COUNTERS are read in place: nothing
+  // changes them while the parser sends them, see P_RESP)
   reg [4:0] rsp_idx_q;
 
   // counters and status
@@ -234,12 +254,13 @@ module qa_core #(
 
   wire mul_done = mul_loaded_q && (mul_rg_q == 16'd0) && (mul_cg_q == 16'd0);
   wire rq_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
-      (prod_x_q <= XB_DEPTH) && ({16'd0, rq_wbase_q} + prod_w_q <= 2 * WB_DEPTH) &&
+      !prod_x_big_q && (prod_x64 <= {32'd0, XB_DEPTH32}) &&
+      !prod_w_big_q && ({48'd0, rq_wbase_q} + prod_w64 <= {32'd0, W_END32}) &&
       ({16'd0, rq_pbase_q} + {16'd0, rq_cg_q} <= 2 * PG_MAX) &&
       (rq_lrows_q != 8'd0) && ({24'd0, rq_lrows_q} <= ROWS) &&
       (rq_lcols_q != 8'd0) && ({24'd0, rq_lcols_q} <= COLS) &&
       (rq_round_q <= 8'd3) && ($signed(rq_lo_q) <= $signed(rq_hi_q)) &&
-      (!rq_wb_q || (prod_n_q <= XB_DEPTH));
+      (!rq_wb_q || (!prod_n_big_q && (prod_n64 <= {32'd0, XB_DEPTH32})));
 
   // IDENT response
   wire [159:0] ident_bytes = {
@@ -322,7 +343,7 @@ module qa_core #(
         end
         P_ARG: begin
           if (cmd_fire) begin
-            arg_q[arg_idx_q*8+:8] <= cmd_byte;
+            if (arg_idx_q < 4'd4) arg_q[arg_idx_q[1:0]*8+:8] <= cmd_byte;
             arg_idx_q <= arg_idx_q + 4'd1;
             if (arg_idx_q == arg_len - 4'd1)
               p_state_q <= (op_q == OP_RUN) ? P_CHECK : (op_q == OP_NET_RUN) ? P_FETCH : P_EXEC;
@@ -341,15 +362,7 @@ module qa_core #(
         P_EXEC: begin
           if (exec_ok) begin
             case (op_q)
-              OP_IDENT: begin
-                rsp_buf_q <= ident_bytes;
-                rsp_idx_q <= 5'd0;
-                p_state_q <= P_RESP;
-              end
-              OP_COUNTERS: begin
-                rsp_buf_q <= {
-                  {28'd0, status_q}, cnt_sat_q, cnt_stall_q, cnt_macs_q, cnt_busy_q
-                };
+              OP_IDENT, OP_COUNTERS: begin
                 rsp_idx_q <= 5'd0;
                 p_state_q <= P_RESP;
               end
@@ -428,12 +441,6 @@ module qa_core #(
         rq_wbase_q <= {15'd0, arg_q[8]} << WA_W;
         rq_pbase_q <= {15'd0, arg_q[8]} << PA_W;
         rq_rg_q    <= arg_q[31:16];
-        rq_cg_q    <= arg_q[47:32];
-        rq_k_q     <= arg_q[63:48];
-        rq_lrows_q <= arg_q[71:64];
-        rq_lcols_q <= arg_q[79:72];
-        rq_round_q <= arg_q[87:80];
-        rq_lo_q    <= arg_q[95:88];
         rq_hi_q    <= cmd_byte;
         rq_wb_q    <= 1'b0;
       end else if (op_q == OP_NET_RUN) begin
@@ -445,6 +452,20 @@ module qa_core #(
       end
     end else if (p_state_q == P_EXEC && op_q == OP_NET_RUN && exec_ok && rq_ok) begin
       net_l_q <= net_l_q + 5'd1;
+    end
+    // RUN argument bytes 4..11, as they arrive (12 is hi, above)
+    if (p_state_q == P_ARG && cmd_fire && op_q == OP_RUN) begin
+      case (arg_idx_q)
+        4'd4: rq_cg_q[7:0] <= cmd_byte;
+        4'd5: rq_cg_q[15:8] <= cmd_byte;
+        4'd6: rq_k_q[7:0] <= cmd_byte;
+        4'd7: rq_k_q[15:8] <= cmd_byte;
+        4'd8: rq_lrows_q <= cmd_byte;
+        4'd9: rq_lcols_q <= cmd_byte;
+        4'd10: rq_round_q <= cmd_byte;
+        4'd11: rq_lo_q <= cmd_byte;
+        default: ;
+      endcase
     end
     if (p_state_q == P_FETCH) begin
       nf_idx_q <= nf_idx_q + 5'd1;
@@ -473,27 +494,40 @@ module qa_core #(
   end
 
   always @(posedge clk_i) begin
+    // (the products read 0 outside P_CHECK, also while P_EXEC waits)
     if (p_state_q != P_CHECK) begin
       mul_loaded_q <= 1'b0;
-      prod_x_q <= 32'd0;
-      prod_w_q <= 32'd0;
-      prod_n_q <= 32'd0;
+      prod_x_q <= {PB_W{1'b0}};
+      prod_w_q <= {PB_W{1'b0}};
+      prod_n_q <= {PB_W{1'b0}};
+      prod_x_big_q <= 1'b0;
+      prod_w_big_q <= 1'b0;
+      prod_n_big_q <= 1'b0;
     end else if (!mul_loaded_q) begin
       mul_loaded_q <= 1'b1;
       mul_rg_q <= rq_rg_q;
       mul_cg_q <= rq_cg_q;
-      mul_k_q <= {16'd0, rq_k_q};
-      mul_n_q <= rq_n;
+      mul_k_q <= rq_k64[PB_W-1:0];
+      mul_n_q <= rq_n64[PB_W-1:0];
+      mul_k_big_q <= ((rq_k64 >> PB_W) != 64'd0);
+      mul_n_big_q <= ((rq_n64 >> PB_W) != 64'd0);
     end else if (!mul_done) begin
       if (mul_rg_q[0]) begin
-        prod_x_q <= prod_x_q + mul_k_q;
-        prod_n_q <= prod_n_q + mul_n_q;
+        prod_x_q <= prod_x_sum[PB_W-1:0];
+        prod_n_q <= prod_n_sum[PB_W-1:0];
+        if (prod_x_sum[PB_W] || mul_k_big_q) prod_x_big_q <= 1'b1;
+        if (prod_n_sum[PB_W] || mul_n_big_q) prod_n_big_q <= 1'b1;
       end
-      if (mul_cg_q[0]) prod_w_q <= prod_w_q + mul_k_q;
+      if (mul_cg_q[0]) begin
+        prod_w_q <= prod_w_sum[PB_W-1:0];
+        if (prod_w_sum[PB_W] || mul_k_big_q) prod_w_big_q <= 1'b1;
+      end
       mul_rg_q <= mul_rg_q >> 1;
       mul_cg_q <= mul_cg_q >> 1;
       mul_k_q <= mul_k_q << 1;
       mul_n_q <= mul_n_q << 1;
+      if (mul_k_q[PB_W-1]) mul_k_big_q <= 1'b1;
+      if (mul_n_q[PB_W-1]) mul_n_big_q <= 1'b1;
     end
   end
 
@@ -581,7 +615,10 @@ module qa_core #(
   wire last_ci = (ci_q == run_cg_q - 16'd1);
   wire [7:0] tile_rows = last_ri ? run_lrows_q : ROWS[7:0];
   wire [7:0] tile_cols = last_ci ? run_lcols_q : COLS[7:0];
-  wire [15:0] tile_macs = tile_rows * tile_cols;
+  // (tile_rows <= ROWS and tile_cols <= COLS: the RUN checks passed)
+  wire [TR_W-1:0] tile_rows_n = tile_rows[TR_W-1:0];
+  wire [TC_W-1:0] tile_cols_n = tile_cols[TC_W-1:0];
+  wire [TR_W+TC_W-1:0] tile_macs = tile_rows_n * tile_cols_n;
 
   wire beat_first = (kk_q == 16'd0);
   wire beat_last = (kk_q == run_k_q - 16'd1);
@@ -623,7 +660,7 @@ module qa_core #(
       run_xbank_q <= rq_xbank_q;
       run_wb_q    <= rq_wb_q;
       run_wbase_q <= {1'b0, rq_wbase_q};
-      run_wend_q  <= {1'b0, rq_wbase_q} + prod_w_q[16:0];
+      run_wend_q  <= {1'b0, rq_wbase_q} + prod_w64[16:0];
       run_pbase_q <= {1'b0, rq_pbase_q};
       run_pend_q  <= {1'b0, rq_pbase_q} + {1'b0, rq_cg_q};
       run_rg_q    <= rq_rg_q;
@@ -984,9 +1021,16 @@ module qa_core #(
   // =========================================================================
   // Response mux: parser responses, else the result bytes
   // =========================================================================
+  // IDENT's bytes are constants; COUNTERS' are read from the counters and the
+  // status word themselves, which hold still while they are sent: P_EXEC
+  // starts both only with no RUN active and no result left (out_idle), no
+  // RUN can start before the parser is back in P_OP, and only the parser
+  // changes the status word
   wire rsp_from_parser = (p_state_q == P_RESP);
+  wire [159:0] cnt_bytes = {{28'd0, status_q}, cnt_sat_q, cnt_stall_q, cnt_macs_q, cnt_busy_q};
+  wire [159:0] rsp_bytes = (op_q == OP_IDENT) ? ident_bytes : cnt_bytes;
   assign m_rsp_valid_o = rsp_from_parser ? 1'b1 : outq_valid;
-  assign m_rsp_data_o = rsp_from_parser ? rsp_buf_q[rsp_idx_q*8+:8] : outq_head;
+  assign m_rsp_data_o = rsp_from_parser ? rsp_bytes[rsp_idx_q*8+:8] : outq_head;
   assign outq_pop = !rsp_from_parser && m_rsp_ready_i;
 
   // =========================================================================
@@ -1001,7 +1045,7 @@ module qa_core #(
     end else begin
       if (run_active_q) cnt_busy_q <= cnt_busy_q + 32'd1;
       if (run_active_q && !en) cnt_stall_q <= cnt_stall_q + 32'd1;
-      if (en && beat_go) cnt_macs_q <= cnt_macs_q + {16'd0, tile_macs};
+      if (en && beat_go) cnt_macs_q <= cnt_macs_q + {{(32 - TR_W - TC_W) {1'b0}}, tile_macs};
       if (rq_valid && rq_sat && en) cnt_sat_q <= cnt_sat_q + 32'd1;
     end
   end
@@ -1011,7 +1055,8 @@ module qa_core #(
 
   // unused bits: kept for clarity of the field layout
   wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d4_addr_q,
-                     rq_round_q, rq_n, prod_x_q, prod_w_q, ld_addr};
+                     rq_round_q, rq_n, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
+                     ld_addr};
 
 endmodule
 

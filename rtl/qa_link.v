@@ -95,6 +95,17 @@ module qa_link #(
   // result bytes of one RUN: at most (XB_DEPTH*ROWS) * (CG_MAX*COLS)
   localparam integer N_RAW = clog2(XB_DEPTH * ROWS + 1) + clog2(CG_MAX * COLS + 1);
   localparam integer N_W = (N_RAW < 8) ? 8 : N_RAW;  // also holds IDENT's 20
+  // result rows and columns of a RUN or layer once its bounds checks passed
+  localparam integer ROWS_W = clog2(XB_DEPTH * ROWS + 1);
+  localparam integer COLS_W = clog2(CG_MAX * COLS + 1);
+  // the bounds-check multiplier: operands of 16 bits (rg, cg, k; the result
+  // rows and columns are narrower once the earlier checks passed), products
+  // of MP_W bits and a sticky bit for anything larger, enough for every
+  // bound it is compared with (XB_DEPTH, 2*WB_DEPTH) and for the result size
+  localparam integer MB_W = (COLS_W > 16) ? COLS_W : 16;
+  localparam integer MP_W0 = (N_W > 16) ? N_W : 16;
+  localparam integer MP_W1 = clog2(2 * WB_DEPTH + 1);
+  localparam integer MP_W = (MP_W1 > MP_W0) ? MP_W1 : MP_W0;
   // response payload counters: a whole response, or one frame of 16 bits
   localparam integer NR_W = ((N_W > 16) ? N_W : 16) + 1;
   localparam integer TMO_W = clog2(TIMEOUT_CYCLES + 1);
@@ -104,7 +115,11 @@ module qa_link #(
   localparam [31:0] XB_DEPTH32 = XB_DEPTH;
   localparam [31:0] W_END32 = 2 * WB_DEPTH;  // end of the flat W memory (words)
   localparam [31:0] P_END32 = 2 * PG_MAX;  // end of the flat parameter memory (groups)
-  localparam [8:0] P_UNIT = COLS[8:0] * 9'd5;  // parameter bytes per column group
+  localparam integer P_UNIT5 = COLS * 5;  // parameter bytes per column group
+  // data bytes of one load: a 16-bit count times at most LD_UNIT_MAX bytes
+  localparam integer LD_UNIT_MAX0 = (ROWS > 12) ? ROWS : 12;
+  localparam integer LD_UNIT_MAX = (P_UNIT5 > LD_UNIT_MAX0) ? P_UNIT5 : LD_UNIT_MAX0;
+  localparam integer LD_W = 16 + clog2(LD_UNIT_MAX + 1);
   // qa_core's network table (localparams there, so repeated here; IDENT
   // byte 7 reports NL_MAX and the link test compares it)
   localparam integer NL_MAX = 16;  // layers
@@ -239,9 +254,13 @@ module qa_link #(
   wire rb_full = (rb_used == RXBUF_BYTES[RB_W:0]);
 
   // frame queue
-  localparam integer RXQ_W = 8 + 8 + 4 + 8 + 16;  // op, seq, status, expected seq, len
+  // op, seq, status, then len (status OK) or the expected sequence number
+  localparam integer RXQ_W = 8 + 8 + 4 + 16;
   reg rxq_push;
-  reg [RXQ_W-1:0] rxq_in;
+  reg rxq_rst_q;  // the entry pushed is RESET's answer
+  reg [3:0] rxq_st_q;  // its status
+  reg [7:0] rxq_op_q, rxq_seq_q;  // op_q and seq_q a clock ago (a marker clears them)
+  wire [RXQ_W-1:0] rxq_in;
   wire rxq_in_ready;
   wire [RXQ_W-1:0] rxq_head;
   wire rxq_valid;
@@ -307,7 +326,8 @@ module qa_link #(
       end else if (rst_push_q) begin
         rst_push_q <= 1'b0;
         rxq_push   <= 1'b1;
-        rxq_in     <= {OP_RESET, rst_seq_q, ST_OK, 8'd0, 16'd0};
+        rxq_rst_q <= 1'b1;
+        rxq_st_q  <= ST_OK;
       end
 
       if (ev) tmo_q <= {TMO_W{1'b0}};
@@ -317,7 +337,8 @@ module qa_link #(
         // a marker: the frame in progress (if any) was cut short
         if (in_q && got_q && rxq_in_ready) begin
           rxq_push <= 1'b1;
-          rxq_in   <= {op_q, seq_q, ST_BAD_LENGTH, exp_q, 16'd0};
+          rxq_rst_q <= 1'b0;
+          rxq_st_q  <= ST_BAD_LENGTH;
         end
         in_q   <= 1'b1;
         got_q  <= 1'b0;
@@ -341,7 +362,8 @@ module qa_link #(
               in_q <= 1'b0;  // ignore the rest, up to the next marker
               if (rxq_in_ready) begin
                 rxq_push <= 1'b1;
-                rxq_in   <= {op_q, seq_q, ST_BAD_LENGTH, exp_q, 16'd0};
+                rxq_rst_q <= 1'b0;
+                rxq_st_q  <= ST_BAD_LENGTH;
               end
             end
           end
@@ -358,11 +380,13 @@ module qa_link #(
                 rst_seq_q   <= seq_q;
               end else begin
                 rxq_push <= 1'b1;
-                rxq_in   <= {op_q, seq_q, ST_OK, 8'd0, len_q};
+                rxq_rst_q <= 1'b0;
+                rxq_st_q  <= ST_OK;
               end
             end else if (rxq_in_ready) begin
               rxq_push <= 1'b1;
-              rxq_in   <= {op_q, seq_q, end_status, exp_q, 16'd0};
+              rxq_rst_q <= 1'b0;
+              rxq_st_q  <= end_status;
             end
           end
         end
@@ -370,11 +394,23 @@ module qa_link #(
         in_q <= 1'b0;
         if (got_q && rxq_in_ready) begin
           rxq_push <= 1'b1;
-          rxq_in   <= {op_q, seq_q, ST_TIMEOUT, exp_q, 16'd0};
+          rxq_rst_q <= 1'b0;
+          rxq_st_q  <= ST_TIMEOUT;
         end
       end
     end
   end
+
+  // The queue entry, in the clock after the decision: op and seq as they were
+  // then; len_q and exp_q have not changed where they are used (a good frame
+  // moves exp_q on but uses len_q, a marker clears len_q but the entry then
+  // is an error that uses exp_q).
+  always @(posedge clk_i) begin
+    rxq_op_q  <= op_q;
+    rxq_seq_q <= seq_q;
+  end
+  assign rxq_in = rxq_rst_q ? {OP_RESET, rst_seq_q, ST_OK, 16'd0} :
+      {rxq_op_q, rxq_seq_q, rxq_st_q, (rxq_st_q == ST_OK) ? len_q : {8'd0, exp_q}};
 
   // receive buffer write side: payload bytes are written as they come and
   // committed (cm_q) only when their frame checked good
@@ -442,14 +478,14 @@ module qa_link #(
   reg [7:0] f_op_q, f_seq_q, f_exp_q;
   reg [3:0] f_st_q;
   reg [15:0] f_len_q;
-  reg [103:0] f_arg_q;  // up to 13 argument bytes, byte n at [8n +: 8]
+  reg [103:0] f_arg_q;  // up to 13 argument bytes, byte n at [8n +: 8] (a shift register)
   reg [3:0] f_nargs_q;  // argument bytes of this command
   reg [3:0] f_aidx_q;
   reg [15:0] f_dat_q;  // data bytes still to send from the buffer
   reg [1:0] f_phase_q;
   reg [N_W-1:0] f_nres_q;  // core response bytes of this command
   reg f_ident_q;
-  reg [24:0] ld_left_q;  // data bytes the load in progress still expects
+  reg [LD_W-1:0] ld_left_q;  // data bytes the load in progress still expects
   reg ld_net_q;  // the load in progress is a NET_LOAD (its bytes fill the shadow)
 
   // shadow of the core's network table (what NET_LOAD sent it)
@@ -465,14 +501,20 @@ module qa_link #(
   reg [7:0] rq_lrows_q, rq_lcols_q, rq_round_q, rq_lo_q, rq_hi_q;
   reg rq_wb_q;  // a layer that writes its results back (not the last)
 
-  // sequential multiplier: p = a * b, one bit of b per clock
-  reg [47:0] mul_a_q, mul_p_q;
-  reg [23:0] mul_b_q;
+  // sequential multiplier: p = a * b, one bit of b per clock (LSB first, so
+  // it takes as many clocks as b has significant bits). mul_p_q holds the
+  // product while it is below 2^MP_W; mul_big_q is set once it is not
+  // (mul_abig_q: the shifted a has lost bits at the top).
+  reg [MP_W-1:0] mul_a_q, mul_p_q;
+  reg mul_abig_q, mul_big_q;
+  reg [MB_W-1:0] mul_b_q;
   reg mul_busy_q;
-  wire mul_done = mul_busy_q && (mul_b_q == 24'd0);
+  wire mul_done = mul_busy_q && (mul_b_q == {MB_W{1'b0}});
+  wire [MP_W:0] mul_sum = {1'b0, mul_p_q} + {1'b0, mul_a_q};
 
   // response descriptor queue
-  localparam integer RQ_W = 8 + 8 + 4 + 8 + N_W + 1;  // op, seq, status, expected, bytes, ident
+  // op, seq, status, core bytes (status OK) or expected sequence number, ident
+  localparam integer RQ_W = 8 + 8 + 4 + N_W + 1;
   reg rq_push;
   reg [RQ_W-1:0] rq_in;
   wire rq_in_ready;
@@ -481,50 +523,60 @@ module qa_link #(
   reg rq_pop;
   wire [2:0] rq_count;
 
-  // loads: the count field and the data bytes per counted unit
-  reg [15:0] ld_count;
-  reg [8:0] ld_unit;
+  // loads: the count field times the data bytes per counted unit, each
+  // unit a constant (so the products are shifts and adds, no multiplier)
+  wire [15:0] ld_count = (f_op_q == OP_NET_LOAD) ? {8'd0, f_arg_q[7:0]} :
+      (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? f_arg_q[31:16] : f_arg_q[23:8];
+  wire [LD_W-1:0] ld_cnt_w = {{(LD_W - 16) {1'b0}}, ld_count};
+  reg [LD_W-1:0] ld_total;
   always @(*) begin
     case (f_op_q)
-      OP_LOAD_X: begin
-        ld_count = f_arg_q[23:8];
-        ld_unit  = ROWS[8:0];
-      end
-      OP_LOAD_W: begin
-        ld_count = f_arg_q[23:8];
-        ld_unit  = COLS[8:0];
-      end
-      OP_LOAD_P: begin
-        ld_count = f_arg_q[23:8];
-        ld_unit  = P_UNIT;
-      end
-      OP_LOAD_WA: begin
-        ld_count = f_arg_q[31:16];
-        ld_unit  = COLS[8:0];
-      end
-      OP_LOAD_PA: begin
-        ld_count = f_arg_q[31:16];
-        ld_unit  = P_UNIT;
-      end
-      default: begin  // OP_NET_LOAD
-        ld_count = {8'd0, f_arg_q[7:0]};
-        ld_unit  = ND_BYTES[8:0];
-      end
+      OP_LOAD_X: ld_total = ld_cnt_w * ROWS[LD_W-1:0];
+      OP_LOAD_W, OP_LOAD_WA: ld_total = ld_cnt_w * COLS[LD_W-1:0];
+      OP_LOAD_P, OP_LOAD_PA: ld_total = ld_cnt_w * P_UNIT5[LD_W-1:0];
+      default: ld_total = ld_cnt_w * ND_BYTES[LD_W-1:0];  // OP_NET_LOAD
     endcase
   end
-  wire [24:0] ld_total = {9'd0, ld_count} * {16'd0, ld_unit};
-  wire [24:0] ld_data = {9'd0, f_len_q} - {21'd0, f_nargs_q};  // data in this frame
+  wire [15:0] ld_data = f_len_q - {12'd0, f_nargs_q};  // data in this frame (len >= nargs)
+  wire [LD_W-1:0] ld_data_w = {{(LD_W - 16) {1'b0}}, ld_data};
+  wire [LD_W-1:0] f_len_w = {{(LD_W - 16) {1'b0}}, f_len_q};
 
   // the run request's checks that need no product (qa_core's rq_ok)
   wire rq_basic_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
       (rq_lrows_q != 8'd0) && ({24'd0, rq_lrows_q} <= ROWS) && (rq_lcols_q != 8'd0) &&
       ({24'd0, rq_lcols_q} <= COLS) && (rq_round_q <= 8'd3) &&
       ($signed(rq_lo_q) <= $signed(rq_hi_q));
-  // result rows and columns (rq_rows valid once rg passed the X check)
-  wire [23:0] rq_rows = ({8'd0, rq_rg_q} - 24'd1) * ROWS[23:0] + {16'd0, rq_lrows_q};
-  wire [23:0] rq_cols = ({8'd0, rq_cg_q} - 24'd1) * COLS[23:0] + {16'd0, rq_lcols_q};
-  wire rq_w_ok = ({32'd0, rq_wbase_q} + mul_p_q <= {16'd0, W_END32}) &&
+  // result rows and columns, computed at full width and then cut to the
+  // bits they have once rg passed the X check and cg the W and P checks
+  // (the multiplier takes ROWS_W and COLS_W bits of them)
+  wire [23:0] rq_rows24 = ({8'd0, rq_rg_q} - 24'd1) * ROWS[23:0] + {16'd0, rq_lrows_q};
+  wire [23:0] rq_cols24 = ({8'd0, rq_cg_q} - 24'd1) * COLS[23:0] + {16'd0, rq_lcols_q};
+  wire [ROWS_W-1:0] rq_rows = rq_rows24[ROWS_W-1:0];
+  wire [COLS_W-1:0] rq_cols = rq_cols24[COLS_W-1:0];
+  wire [63:0] mul_p64 = {{(64 - MP_W) {1'b0}}, mul_p_q};
+  wire [63:0] rq_wend = {48'd0, rq_wbase_q} + mul_p64;
+  // the multiplier's operands, zero-extended (cut to MP_W or MB_W bits)
+  wire [63:0] m_rg = {48'd0, rq_rg_q};
+  wire [63:0] m_cg = {48'd0, rq_cg_q};
+  wire [63:0] m_k = {48'd0, rq_k_q};
+  wire [63:0] m_rows = {{(64 - ROWS_W) {1'b0}}, rq_rows};
+  wire [63:0] m_cols = {{(64 - COLS_W) {1'b0}}, rq_cols};
+  wire mul_le_x = !mul_big_q && (mul_p64 <= {32'd0, XB_DEPTH32});  // product <= XB_DEPTH
+  wire rq_w_ok = !mul_big_q && (rq_wend <= {32'd0, W_END32}) &&
                  ({16'd0, rq_pbase_q} + {16'd0, rq_cg_q} <= P_END32);
+
+  wire [N_W+7:0] f_exp_ext = {{N_W{1'b0}}, f_exp_q};
+
+  // Argument bytes enter the shift register at byte nargs-1 (nargs is 1, 3, 4
+  // or 13) and move down one byte per byte read, so that after the last one
+  // byte n is at [8n +: 8]; sending them shifts them out of byte 0.
+  reg [103:0] f_arg_in;
+  always @(*) begin
+    f_arg_in = {rb_rd_data, f_arg_q[103:8]};
+    if (f_nargs_q == 4'd1) f_arg_in[7:0] = rb_rd_data;
+    if (f_nargs_q == 4'd3) f_arg_in[23:16] = rb_rd_data;
+    if (f_nargs_q == 4'd4) f_arg_in[31:24] = rb_rd_data;
+  end
 
   // buffer reads: the RAM address is the next value of rd_q, so the RAM
   // output always shows the byte at rd_q
@@ -593,13 +645,15 @@ module qa_link #(
 
   // start a product
   task mul_start;
-    input [47:0] a;
-    input [23:0] b;
+    input [MP_W-1:0] a;
+    input [MB_W-1:0] b;
     begin
       mul_busy_q <= 1'b1;
       mul_a_q    <= a;
+      mul_abig_q <= 1'b0;
       mul_b_q    <= b;
-      mul_p_q    <= 48'd0;
+      mul_p_q    <= {MP_W{1'b0}};
+      mul_big_q  <= 1'b0;
     end
   endtask
 
@@ -611,7 +665,7 @@ module qa_link #(
       f_state_q  <= F_IDLE;
       ck_q       <= CK_LOAD;
       rd_q       <= {(RB_W + 1) {1'b0}};
-      ld_left_q  <= 25'd0;
+      ld_left_q  <= {LD_W{1'b0}};
       ld_net_q   <= 1'b0;
       nl_n_q     <= 5'd0;
       nl_wl_q    <= 5'd0;
@@ -622,7 +676,11 @@ module qa_link #(
       f_phase_q  <= SP_OP;
     end else begin
       if (mul_busy_q && !mul_done) begin
-        if (mul_b_q[0]) mul_p_q <= mul_p_q + mul_a_q;
+        if (mul_b_q[0]) begin
+          mul_p_q <= mul_sum[MP_W-1:0];
+          if (mul_sum[MP_W] || mul_abig_q) mul_big_q <= 1'b1;
+        end
+        if (mul_a_q[MP_W-1]) mul_abig_q <= 1'b1;
         mul_a_q <= mul_a_q << 1;
         mul_b_q <= mul_b_q >> 1;
       end
@@ -639,7 +697,10 @@ module qa_link #(
         F_IDLE: begin
           if (rxq_valid && !rxq_pop) begin
             rxq_pop <= 1'b1;
-            {f_op_q, f_seq_q, f_st_q, f_exp_q, f_len_q} <= rxq_head;
+            // (len is the expected sequence number when the status is not OK;
+            // f_exp_q matters only then)
+            {f_op_q, f_seq_q, f_st_q, f_len_q} <= rxq_head;
+            f_exp_q   <= rxq_head[7:0];
             f_nres_q  <= {N_W{1'b0}};
             f_ident_q <= 1'b0;
             f_aidx_q  <= 4'd0;
@@ -652,7 +713,7 @@ module qa_link #(
             f_state_q <= F_RSP;  // damaged frame: answer with the parser's status
           end else if (f_op_q > OP_NET_RUN && f_op_q != OP_LOAD_MORE && f_op_q != OP_RESET) begin
             reject(ST_UNKNOWN_OPCODE, f_len_q);
-          end else if (ld_left_q != 25'd0 && f_op_q != OP_LOAD_MORE) begin
+          end else if (ld_left_q != {LD_W{1'b0}} && f_op_q != OP_LOAD_MORE) begin
             reject(ST_BUSY, f_len_q);
           end else if (f_op_q == OP_NOP || f_op_q == OP_RESET) begin
             if (f_len_q != 16'd0) reject(ST_BAD_SIZE, f_len_q);
@@ -669,12 +730,12 @@ module qa_link #(
               f_state_q <= F_SEND;
             end
           end else if (f_op_q == OP_LOAD_MORE) begin
-            if (ld_left_q == 25'd0) begin
+            if (ld_left_q == {LD_W{1'b0}}) begin
               reject(ST_NO_LOAD, f_len_q);
-            end else if ({9'd0, f_len_q} > ld_left_q) begin
+            end else if (f_len_w > ld_left_q) begin
               reject(ST_BAD_SIZE, f_len_q);
             end else begin
-              ld_left_q <= ld_left_q - {9'd0, f_len_q};
+              ld_left_q <= ld_left_q - f_len_w;
               f_nargs_q <= 4'd0;
               f_dat_q   <= f_len_q;
               f_phase_q <= SP_DATA;
@@ -696,7 +757,7 @@ module qa_link #(
           end
         end
         F_ARGS: begin
-          f_arg_q[f_aidx_q*8+:8] <= rb_rd_data;
+          f_arg_q <= f_arg_in;
           rd_q <= rd_d;
           f_aidx_q <= f_aidx_q + 4'd1;
           if (f_aidx_q == f_nargs_q - 4'd1) f_state_q <= F_CHECK;
@@ -704,10 +765,10 @@ module qa_link #(
         F_CHECK: begin
           case (ck_q)
             CK_LOAD: begin
-              if (ld_data > ld_total) begin
+              if (ld_data_w > ld_total) begin
                 reject(ST_BAD_SIZE, f_len_q - {12'd0, f_nargs_q});
               end else begin
-                ld_left_q <= ld_total - ld_data;
+                ld_left_q <= ld_total - ld_data_w;
                 ld_net_q  <= (f_op_q == OP_NET_LOAD);
                 if (f_op_q == OP_NET_LOAD) begin
                   // as qa_core: a table of more than NL_MAX layers is none
@@ -776,16 +837,16 @@ module qa_link #(
               if (!rq_basic_ok) begin
                 reject(ST_BAD_ARG, 16'd0);
               end else begin
-                mul_start({32'd0, rq_rg_q}, {8'd0, rq_k_q});
+                mul_start(m_rg[MP_W-1:0], m_k[MB_W-1:0]);
                 ck_q <= CK_X;
               end
             end
             CK_X: begin
               if (mul_done) begin
-                if (mul_p_q > {16'd0, XB_DEPTH32}) begin
+                if (!mul_le_x) begin
                   reject(ST_BAD_ARG, 16'd0);
                 end else begin
-                  mul_start({32'd0, rq_cg_q}, {8'd0, rq_k_q});
+                  mul_start(m_cg[MP_W-1:0], m_k[MB_W-1:0]);
                   ck_q <= CK_W;
                 end
               end
@@ -795,10 +856,10 @@ module qa_link #(
                 if (!rq_w_ok) begin
                   reject(ST_BAD_ARG, 16'd0);
                 end else if (rq_wb_q) begin
-                  mul_start({24'd0, rq_cols}, {8'd0, rq_rg_q});
+                  mul_start(m_cols[MP_W-1:0], m_rg[MB_W-1:0]);
                   ck_q <= CK_N;
                 end else begin
-                  mul_start({24'd0, rq_rows}, rq_cols);
+                  mul_start(m_rows[MP_W-1:0], m_cols[MB_W-1:0]);
                   ck_q <= CK_R;
                 end
               end
@@ -806,7 +867,7 @@ module qa_link #(
             CK_N: begin
               if (mul_done) begin
                 mul_busy_q <= 1'b0;
-                if (mul_p_q > {16'd0, XB_DEPTH32}) begin
+                if (!mul_le_x) begin
                   reject(ST_BAD_ARG, 16'd0);
                 end else begin
                   net_l_q  <= net_l_q + 5'd1;
@@ -836,6 +897,7 @@ module qa_link #(
                 else f_state_q <= F_RSP;
               end
               SP_ARG: begin
+                f_arg_q  <= {8'd0, f_arg_q[103:8]};  // the next byte to [7:0]
                 f_aidx_q <= f_aidx_q + 4'd1;
                 if (f_aidx_q == f_nargs_q - 4'd1) begin
                   if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
@@ -853,7 +915,9 @@ module qa_link #(
         default: begin  // F_RSP
           if (rq_in_ready) begin
             rq_push   <= 1'b1;
-            rq_in     <= {f_op_q, f_seq_q, f_st_q, f_exp_q, f_nres_q, f_ident_q};
+            rq_in     <= {f_op_q, f_seq_q, f_st_q,
+                          (f_st_q == ST_OK) ? f_nres_q : f_exp_ext[N_W-1:0],
+                          f_ident_q};
             error_o   <= (f_st_q != ST_OK);
             f_state_q <= F_IDLE;
           end
@@ -864,7 +928,7 @@ module qa_link #(
 
   assign m_cmd_valid_o = (f_state_q == F_SEND);
   assign m_cmd_data_o = (f_phase_q == SP_OP) ? f_op_q :
-                        (f_phase_q == SP_ARG) ? f_arg_q[f_aidx_q*8+:8] : rb_rd_data;
+                        (f_phase_q == SP_ARG) ? f_arg_q[7:0] : rb_rd_data;
 
   qa_fifo #(
       .WIDTH(RQ_W),
@@ -898,11 +962,11 @@ module qa_link #(
   };
 
   reg [2:0] t_state_q;
-  reg [7:0] t_op_q, t_seq_q, t_exp_q;
+  reg [7:0] t_op_q, t_seq_q;
   reg [3:0] t_st_q;
-  reg [N_W-1:0] t_nres_q;  // bytes to take from the core
+  reg [N_W-1:0] t_nres_q;  // bytes still to take from the core (expected seq if not OK)
   reg [NR_W-1:0] t_rem_q;  // payload bytes of the response not yet framed
-  reg [NR_W-1:0] t_off_q;  // payload bytes of the response sent so far
+  reg [3:0] t_info_q;  // link bytes of IDENT sent so far
   reg [15:0] t_flen_q;  // payload length of the current frame
   reg [15:0] t_fleft_q;  // payload bytes of the current frame still to send
   reg t_more_q;
@@ -910,9 +974,7 @@ module qa_link #(
 
   wire enc_ready;
   wire [31:0] tx_crc;
-  wire [NR_W-1:0] t_nres_ext = {{(NR_W - N_W) {1'b0}}, t_nres_q};
-  wire pay_core = (t_st_q == ST_OK) && (t_off_q < t_nres_ext);
-  wire [3:0] info_idx = t_off_q[3:0] - 4'd4;  // t_off_q - 20, for offsets 20..35
+  wire pay_core = (t_st_q == ST_OK) && (t_nres_q != {N_W{1'b0}});
   reg [7:0] t_data;
   reg t_valid;
   always @(*) begin
@@ -932,13 +994,13 @@ module qa_link #(
       T_PAY: begin
         if (t_st_q != ST_OK) begin
           t_valid = 1'b1;
-          t_data  = t_exp_q;
+          t_data  = t_nres_q[7:0];  // the expected sequence number
         end else if (pay_core) begin
           t_valid = s_rsp_valid_i;
           t_data  = s_rsp_data_i;
         end else begin
           t_valid = 1'b1;
-          t_data  = link_info[info_idx*8+:8];
+          t_data  = link_info[t_info_q*8+:8];
         end
       end
       T_CRC: begin
@@ -956,7 +1018,6 @@ module qa_link #(
   wire [7:0] rq_op = rq_head[RQ_W-1-:8];
   wire [7:0] rq_seq = rq_head[RQ_W-9-:8];
   wire [3:0] rq_st = rq_head[RQ_W-17-:4];
-  wire [7:0] rq_exp = rq_head[RQ_W-21-:8];
   wire [N_W-1:0] rq_nres = rq_head[N_W:1];
   wire rq_ident = rq_head[0];
   wire [NR_W-1:0] rq_total = {{(NR_W - N_W) {1'b0}}, rq_nres} +
@@ -975,10 +1036,9 @@ module qa_link #(
             t_op_q    <= rq_op;
             t_seq_q   <= rq_seq;
             t_st_q    <= rq_st;
-            t_exp_q   <= rq_exp;
             t_nres_q  <= rq_nres;
             t_rem_q   <= (rq_st != ST_OK) ? N_ONE : rq_total;
-            t_off_q   <= {NR_W{1'b0}};
+            t_info_q  <= 4'd0;
             t_state_q <= T_START;
           end
         end
@@ -1000,7 +1060,8 @@ module qa_link #(
         end
         T_PAY: begin
           if (t_fire) begin
-            t_off_q   <= t_off_q + 1'b1;
+            if (pay_core) t_nres_q <= t_nres_q - 1'b1;
+            else if (t_st_q == ST_OK) t_info_q <= t_info_q + 4'd1;
             t_fleft_q <= t_fleft_q - 16'd1;
             if (t_fleft_q == 16'd1) t_state_q <= T_CRC;
           end
@@ -1068,7 +1129,8 @@ module qa_link #(
                     rxq_valid || (f_state_q != F_IDLE) || rq_push || rq_valid ||
                     (t_state_q != T_IDLE) || enc_valid || m_tx_valid_o);
 
-  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count};
+  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count, rq_rows24, rq_cols24, m_rg, m_cg, m_k,
+                     m_rows, m_cols, f_exp_ext};
 
 endmodule
 
