@@ -4,7 +4,7 @@
 # The pieces live in mk/: rtl.mk (sources, lint), sim.mk (Verilator models),
 # host.mk (libqarray, the qarray CLI, test programs), usb.mk (the emulated
 # board, qarray-emu), fuzz.mk (libFuzzer harnesses and the replay of their
-# corpus), test.mk (tests, bench, demo), fpga.mk (bitstreams, reports and
+# corpus), formal.mk (SymbiYosys proofs), test.mk (tests, bench, demo), fpga.mk (bitstreams, reports and
 # programming for the boards of boards/). Tool names and options are variables, so `make VERILATOR=...` works.
 
 BUILD      ?= build
@@ -39,6 +39,7 @@ include mk/sim.mk
 include mk/host.mk
 include mk/usb.mk
 include mk/fuzz.mk
+include mk/formal.mk
 include mk/test.mk
 include mk/fpga.mk
 

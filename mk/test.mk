@@ -53,6 +53,7 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  tty_pty="$(BUILD)/tests/test_tty_pty" \
 	  usb="$(EMU_ENV) tests/test_usb.sh $(BUILD)" \
 	  $(FUZZ_REPLAY_TESTS) \
+	  formal="$(MAKE) -s --no-print-directory formal" \
 	  $(if $(SANFLAGS),,san="$(MAKE) -s --no-print-directory SAN=1 test-san")
 
 # The host side again under AddressSanitizer and UndefinedBehaviorSanitizer

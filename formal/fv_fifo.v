@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+// fv_fifo: formal harness for rtl/qa_fifo.v (valid/ready stream rules).
+//
+// Both sides of the FIFO are free: the source may raise, drop and change
+// s_valid_i/s_data_i at will (the FIFO must not rely on the source keeping the
+// AXI-Stream rules), the sink may stall for any time, and reset may come at
+// any clock. Proven:
+//   - output rule: while m_valid_o && !m_ready_i the next clock still shows
+//     m_valid_o with the same m_data_o (data stable while stalled);
+//   - flow control: count_o = words accepted - words delivered since reset,
+//     count_o <= DEPTH, s_ready_o = (count_o < DEPTH), m_valid_o = (count_o > 0),
+//     so no word is taken while full and none delivered while empty;
+//   - no loss, no duplication, no reordering: the solver may tag any one
+//     accepted word (f_tag_i); the harness remembers its data and how many
+//     words are ahead of it. It must stay inside the FIFO until exactly that
+//     many words have left, and then leave with its data. Since any word can
+//     be the tagged one, every word leaves once, in order, unchanged.
+// The f_obs_* wires (pointers and storage of the FIFO, connected by the .sby
+// script after flattening) appear only in assertions that make the proof
+// inductive.
+`default_nettype none
+
+module fv_fifo #(
+    parameter integer WIDTH = 8,  // word width
+    parameter integer DEPTH = 4,  // words, a power of two
+    parameter integer CNT_W = 3   // clog2(DEPTH + 1)
+) (
+    input wire             clk,
+    input wire             rst_i,
+    input wire [WIDTH-1:0] s_data_i,
+    input wire             s_valid_i,
+    input wire             m_ready_i,
+    input wire             f_tag_i    // free: track the word accepted now
+);
+
+  localparam integer PTR_W = CNT_W - 1;
+
+  wire s_ready_o, m_valid_o;
+  wire [WIDTH-1:0] m_data_o;
+  wire [CNT_W-1:0] count_o;
+
+  qa_fifo #(
+      .WIDTH(WIDTH),
+      .DEPTH(DEPTH),
+      .CNT_W(CNT_W)
+  ) u_dut (
+      .clk_i    (clk),
+      .rst_i    (rst_i),
+      .s_data_i (s_data_i),
+      .s_valid_i(s_valid_i),
+      .s_ready_o(s_ready_o),
+      .m_data_o (m_data_o),
+      .m_valid_o(m_valid_o),
+      .m_ready_i(m_ready_i),
+      .count_o  (count_o)
+  );
+
+  wire do_wr = s_valid_i && s_ready_o;
+  wire do_rd = m_valid_o && m_ready_i;
+
+  reg f_init = 1'b1;
+  always @(posedge clk) f_init <= 1'b0;
+  always @(*) if (f_init) assume (rst_i);
+
+  // ---- words in minus words out ------------------------------------------------
+  reg [CNT_W:0] f_cnt;
+  always @(posedge clk) begin
+    if (rst_i) f_cnt <= {(CNT_W + 1) {1'b0}};
+    else f_cnt <= f_cnt + {{CNT_W{1'b0}}, do_wr} - {{CNT_W{1'b0}}, do_rd};
+  end
+
+  // ---- the tagged word -----------------------------------------------------------
+  reg f_trk;  // a tagged word is inside the FIFO
+  reg [WIDTH-1:0] f_tdata;  // its data
+  reg [CNT_W-1:0] f_ahead;  // words ahead of it
+  wire f_out = f_trk && do_rd && (f_ahead == {CNT_W{1'b0}});  // it leaves now
+  always @(posedge clk) begin
+    if (rst_i) begin
+      f_trk <= 1'b0;
+    end else begin
+      if (f_trk && do_rd) begin
+        if (f_ahead == {CNT_W{1'b0}}) f_trk <= 1'b0;
+        else f_ahead <= f_ahead - 1'b1;
+      end
+      if (!f_trk && do_wr && f_tag_i) begin
+        f_trk   <= 1'b1;
+        f_tdata <= s_data_i;
+        f_ahead <= count_o - {{(CNT_W - 1) {1'b0}}, do_rd};
+      end
+    end
+  end
+
+  // ---- the stream rules ------------------------------------------------------------
+  reg f_stall;  // last clock: valid and not ready, no reset
+  reg [WIDTH-1:0] f_stall_data;
+  always @(posedge clk) begin
+    f_stall      <= !rst_i && m_valid_o && !m_ready_i;
+    f_stall_data <= m_data_o;
+  end
+
+  always @(*) begin
+    if (!f_init) begin
+      assert (f_cnt <= DEPTH);
+      assert ({1'b0, count_o} == f_cnt);
+      assert (s_ready_o == (count_o != DEPTH[CNT_W-1:0]));
+      assert (m_valid_o == (count_o != {CNT_W{1'b0}}));
+      if (f_stall) begin
+        assert (m_valid_o);
+        assert (m_data_o == f_stall_data);
+      end
+      if (f_trk) assert (f_ahead < count_o);
+      if (f_out) assert (m_data_o == f_tdata);
+    end
+  end
+
+  // ---- induction strengthening: pointers and storage ------------------------------
+  (* keep *) wire [PTR_W-1:0] f_obs_wr, f_obs_rd;
+  (* keep *) wire [DEPTH*WIDTH-1:0] f_obs_mem;  // word i at [i*WIDTH +: WIDTH]
+  wire [PTR_W-1:0] f_tslot = f_obs_rd + f_ahead[PTR_W-1:0];
+  always @(*) begin
+    if (!f_init) begin
+      assert (f_obs_wr - f_obs_rd == count_o[PTR_W-1:0]);
+      if (f_trk) assert (f_obs_mem[f_tslot*WIDTH+:WIDTH] == f_tdata);
+    end
+  end
+
+  // ---- reachability ---------------------------------------------------------------------
+  reg f_was_full;
+  always @(posedge clk) begin
+    if (rst_i) f_was_full <= 1'b0;
+    else if (!s_ready_o) f_was_full <= 1'b1;
+  end
+  always @(posedge clk) begin
+    if (!f_init) begin
+      cover (f_out && f_was_full && f_stall);  // a word out after full and a stall
+      cover (f_was_full && count_o == 0);  // filled, then drained
+    end
+  end
+
+endmodule
+
+`default_nettype wire
