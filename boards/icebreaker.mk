@@ -16,6 +16,6 @@ BOARD_BAUD        := 12000000
 # X (2 x 512 x 4 B) and bias/shift in block RAM
 BOARD_ROWS        := 4
 BOARD_COLS        := 4
-BOARD_PARAMS      := ACC_W=32 XB_DEPTH=512 WB_DEPTH=16384 PG_MAX=64 RXBUF_BYTES=2048 \
+BOARD_PARAMS      := ACC_W=25 XB_DEPTH=512 WB_DEPTH=16384 PG_MAX=64 RXBUF_BYTES=2048 \
                      PE_PAIRS=1 W_SPRAM=1
 BOARD_PROG        := -b ice40_generic

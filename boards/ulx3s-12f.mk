@@ -15,5 +15,6 @@ BOARD_BAUD        := 3000000
 # 4x7 array (28 MULT18X18D; the 12F is 25F silicon, kept to the 12K budget)
 BOARD_ROWS        := 4
 BOARD_COLS        := 7
-BOARD_PARAMS      := ACC_W=32 XB_DEPTH=1024 WB_DEPTH=2048 PG_MAX=64 RXBUF_BYTES=4096
+BOARD_PARAMS      := ACC_W=26 XB_DEPTH=1024 WB_DEPTH=2048 PG_MAX=64 RXBUF_BYTES=4096 \
+                     PROD_REG=1 RD_REG=1
 BOARD_PROG        := -b ulx3s

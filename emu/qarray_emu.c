@@ -22,6 +22,7 @@
 #include "qa_emu.h"
 #include "qarray.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -50,9 +51,11 @@ static void usage(FILE *f)
 		"Run COMMAND with an emulated FTDI USB bridge and board attached\n"
 		"(umockdev; COMMAND sees it through libusb/libftdi as real hardware).\n"
 		"\n"
-		"  --board NAME          icebreaker (FT2232H bridge; default) or ulx3s\n"
-		"                        (FT231X bridge), wired to that board's chip:\n"
-		"                        the cycle-accurate RTL of rtl/qa_chip.v\n"
+		"  --board NAME          a chip model (`qarray models`): icebreaker\n"
+		"                        (FT2232H bridge; default), ulx3s (the 85F),\n"
+		"                        ulx3s-45f, ulx3s-25f (FT231X bridge), wired to\n"
+		"                        that board's chip: the cycle-accurate RTL of\n"
+		"                        rtl/qa_chip.v built with the board's parameters\n"
 		"  --chip ft2232h|ft231x override the board's bridge chip\n"
 		"  --echo MODE           wire a C UART model instead of the chip, which\n"
 		"                        does this with a byte: same, inc (+1), not (~),\n"
@@ -269,20 +272,24 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	qa_echo_cfg ecfg = { .mode = mode };
 	char serial_buf[64];
-	if (strcmp(board, "icebreaker") == 0) {
+	/* the bridge by board family: the chip model's name starts with it */
+	if (strncmp(board, "icebreaker", 10) == 0) {
 		cfg.chip = QA_EMU_FT2232H;
 		ecfg.clock_hz = 48000000;
 		ecfg.baud = 12000000;
-		snprintf(serial_buf, sizeof serial_buf, "QAEMU-ICEBREAKER");
-	} else if (strcmp(board, "ulx3s") == 0) {
+	} else if (strncmp(board, "ulx3s", 5) == 0) {
 		cfg.chip = QA_EMU_FT231X;
 		ecfg.clock_hz = 75000000;
 		ecfg.baud = 3000000;
-		snprintf(serial_buf, sizeof serial_buf, "QAEMU-ULX3S");
 	} else {
-		fprintf(stderr, "qarray-emu: --board icebreaker|ulx3s, not '%s'\n", board);
+		fprintf(stderr, "qarray-emu: --board icebreaker|ulx3s[-45f|-25f], "
+			"not '%s'\n", board);
 		return 125;
 	}
+	size_t sl = (size_t)snprintf(serial_buf, sizeof serial_buf, "QAEMU-");
+	for (const char *p = board; *p && sl + 1 < sizeof serial_buf; p++)
+		serial_buf[sl++] = (char)toupper((unsigned char)*p);
+	serial_buf[sl] = '\0';
 	if (chip) {
 		if (strcmp(chip, "ft2232h") == 0)
 			cfg.chip = QA_EMU_FT2232H;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // fv_link: formal harness for the receive side of rtl/qa_link.v (receive
 // FIFO, COBS decoder, frame parser), in a small configuration: 1x1 core
-// shadow, 64-byte payloads and receive buffer, a 4-deep frame queue, a
+// parameters, 64-byte payloads and receive buffer, a 4-deep frame queue, a
 // 64-clock timeout.
 //
 // Every input is free on every clock: the UART bytes and their error flags
 // (at any rate, up to one per clock), the transmit, command and response
-// handshakes. Proven (task `live`, k-induction):
+// handshakes, and the core's verdicts on RUN and NET_RUN. Proven (task `live`, k-induction):
 //   - never stuck: the parser refuses a decoded byte only during the flush
 //     of a RESET (at most FLUSH_CYCLES + 1 = 5 clocks in a row), and the
 //     link's UART input (s_rx_ready_o) is low for at most RX_BLOCK_MAX
@@ -42,7 +42,10 @@ module fv_link #(
     input wire       m_tx_ready_i,
     input wire       m_cmd_ready_i,
     input wire [7:0] s_rsp_data_i,
-    input wire       s_rsp_valid_i
+    input wire       s_rsp_valid_i,
+    input wire       s_vd_valid_i,
+    input wire       s_vd_ok_i,
+    input wire [47:0] s_vd_bytes_i
 );
 
   localparam integer RXQ_DEPTH = 4;
@@ -80,6 +83,9 @@ module fv_link #(
       .s_rsp_data_i (s_rsp_data_i),
       .s_rsp_valid_i(s_rsp_valid_i),
       .s_rsp_ready_o(s_rsp_ready_o),
+      .s_vd_valid_i (s_vd_valid_i),
+      .s_vd_ok_i    (s_vd_ok_i),
+      .s_vd_bytes_i (s_vd_bytes_i),
       .core_rst_o   (core_rst_o),
       .rx_active_o  (rx_active_o),
       .tx_active_o  (tx_active_o),

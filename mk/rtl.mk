@@ -6,8 +6,11 @@ RTL_SRCS := rtl/qa_pe.v rtl/qa_array.v rtl/qa_requant.v rtl/qa_ram.v \
 RTL_TOP  := qa_core
 # the chip: UART and wire protocol in front of the core (docs/protocol.md);
 # tests/test_link.sh lints these over its own parameter matrix
+# (with the PE-pair array and the single-port W memory, and the behavioural
+# twins of their iCE40 primitives, which the boards' parameters may select)
 CHIP_SRCS := $(RTL_SRCS) rtl/qa_uart_rx.v rtl/qa_uart_tx.v rtl/qa_crc32.v \
-             rtl/qa_cobs_dec.v rtl/qa_cobs_enc.v rtl/qa_link.v rtl/qa_chip.v
+             rtl/qa_cobs_dec.v rtl/qa_cobs_enc.v rtl/qa_link.v rtl/qa_chip.v \
+             rtl/qa_pe2.v rtl/qa_wram_sp.v rtl/prim/qa_mul8x2.v rtl/prim/qa_spram.v
 
 # Every configuration the tests use, plus the corners (1x1, tall, wide).
 LINT_MODELS := $(sort $(SIM_MODELS) 2x2 4x4 8x8 4x8 1x1 8x2 2x8)

@@ -52,32 +52,42 @@ $(SIM_DIR)/qa_sim.o: sim/qa_sim.cpp sim/qa_sim.h sim/qa_sim_model.h $(DEPS_STAMP
 	@mkdir -p $(@D)
 	$(CXX) $(SIM_CXXFLAGS) '-DQA_SIM_MODEL_LIST=$(SIM_MODEL_LIST)' -c $< -o $@
 
-# Chip models: NAME:ROWSxCOLS:CLK_HZ:BAUD, the board configurations of
-# docs/boards.md (array, core clock, UART rate); the first is the default of
-# --target sim-uart. Other qa_chip parameters keep their defaults.
-CHIP_MODELS ?= icebreaker:4x4:48000000:12000000 ulx3s:8x8:75000000:3000000
+# Chip models: NAME:BOARD, the qa_chip of boards/BOARD.mk with every chip
+# parameter the board sets (array, core clock, UART rate, memory depths,
+# mapping onto the vendor primitives, simulated by their behavioural twins);
+# the first is the default of --target sim-uart. The ULX3S-12F has the
+# 25F's parameters, so one model covers both.
+CHIP_MODELS ?= icebreaker:icebreaker ulx3s:ulx3s-85f ulx3s-45f:ulx3s-45f ulx3s-25f:ulx3s-25f
 chip_field = $(word $(2),$(subst :, ,$(1)))
 CHIP_NAMES := $(foreach c,$(CHIP_MODELS),$(call chip_field,$(c),1))
-CHIP_ARCHIVES := $(foreach n,$(CHIP_NAMES),$(SIM_DIR)/chip-$(n)/Vqa_chip_$(n)__ALL.a)
+# a model's C and Verilator identifier: its name with '-' as '_'
+chip_id = $(subst -,_,$(1))
+# a board file's chip parameters, read by make itself: ROWS COLS CLK_HZ BAUD P=V...
+board_chip_vars = $(shell printf 'include boards/$(1).mk\nall:\n\t@echo $$(BOARD_ROWS) $$(BOARD_COLS) $$(BOARD_CLK_HZ) $$(BOARD_BAUD) $$(BOARD_PARAMS)\n' | MAKEFLAGS= make -s --no-print-directory -f -)
+$(foreach c,$(CHIP_MODELS),$(eval CHIP_VARS_$(call chip_field,$(c),1) := $(call board_chip_vars,$(call chip_field,$(c),2))))
+$(foreach n,$(CHIP_NAMES),$(if $(word 4,$(CHIP_VARS_$(n))),,$(error chip model $(n): cannot read its board file (CHIP_MODELS = NAME:BOARD, boards/BOARD.mk))))
+chip_gparams = -GROWS=$(word 1,$(CHIP_VARS_$(1))) -GCOLS=$(word 2,$(CHIP_VARS_$(1))) \
+  -GCLK_HZ=$(word 3,$(CHIP_VARS_$(1))) -GBAUD=$(word 4,$(CHIP_VARS_$(1))) \
+  $(addprefix -G,$(wordlist 5,99,$(CHIP_VARS_$(1))))
+CHIP_ARCHIVES := $(foreach n,$(CHIP_NAMES),$(SIM_DIR)/chip-$(n)/Vqa_chip_$(call chip_id,$(n))__ALL.a)
 CHIP_BINDINGS := $(foreach n,$(CHIP_NAMES),$(SIM_DIR)/chip-$(n)/binding.o)
-CHIP_MODEL_LIST := $(foreach c,$(CHIP_MODELS),QA_C($(call chip_field,$(c),1),$(call rows_of,$(call chip_field,$(c),2)),$(call cols_of,$(call chip_field,$(c),2)),$(call chip_field,$(c),3),$(call chip_field,$(c),4)))
+CHIP_MODEL_LIST := $(foreach n,$(CHIP_NAMES),QA_C($(call chip_id,$(n)),"$(n)",$(word 1,$(CHIP_VARS_$(n))),$(word 2,$(CHIP_VARS_$(n))),$(word 3,$(CHIP_VARS_$(n))),$(word 4,$(CHIP_VARS_$(n)))))
 
 define CHIP_MODEL_RULES
-$(SIM_DIR)/chip-$(1)/Vqa_chip_$(1)__ALL.a: $(CHIP_SRCS) $(DEPS_STAMP)
+$(SIM_DIR)/chip-$(1)/Vqa_chip_$(2)__ALL.a: $(CHIP_SRCS) boards/$(3).mk $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$(VERILATOR) $(VLT_BASE) --top-module qa_chip \
-	  --prefix Vqa_chip_$(1) -Mdir $$(@D) \
-	  -GROWS=$(call rows_of,$(2)) -GCOLS=$(call cols_of,$(2)) -GCLK_HZ=$(3) -GBAUD=$(4) \
+	  --prefix Vqa_chip_$(2) -Mdir $$(@D) $(call chip_gparams,$(1)) \
 	  $(CHIP_SRCS)
-	+$(MAKE) -s -C $$(@D) -f Vqa_chip_$(1).mk Vqa_chip_$(1)__ALL.a \
+	+$(MAKE) -s -C $$(@D) -f Vqa_chip_$(2).mk Vqa_chip_$(2)__ALL.a \
 	  CXX="$(CXX)" OPT_FAST="-O2" OPT_SLOW="-O1" OPT_GLOBAL="-O1" \
 	  USER_CPPFLAGS="$(VLT_SANFLAGS)"
 
-$(SIM_DIR)/chip-$(1)/binding.o: sim/qa_chip_variant.cpp sim/qa_chip_model.h sim/qa_vtrace.h $(SIM_DIR)/chip-$(1)/Vqa_chip_$(1)__ALL.a
-	$(CXX) $(SIM_CXXFLAGS) -I$$(@D) -DQA_VPREFIX=Vqa_chip_$(1) \
-	  -DQA_VFACTORY=qa_chip_new_$(1) -c $$< -o $$@
+$(SIM_DIR)/chip-$(1)/binding.o: sim/qa_chip_variant.cpp sim/qa_chip_model.h sim/qa_vtrace.h $(SIM_DIR)/chip-$(1)/Vqa_chip_$(2)__ALL.a
+	$(CXX) $(SIM_CXXFLAGS) -I$$(@D) -DQA_VPREFIX=Vqa_chip_$(2) \
+	  -DQA_VFACTORY=qa_chip_new_$(2) -c $$< -o $$@
 endef
-$(foreach c,$(CHIP_MODELS),$(eval $(call CHIP_MODEL_RULES,$(call chip_field,$(c),1),$(call chip_field,$(c),2),$(call chip_field,$(c),3),$(call chip_field,$(c),4))))
+$(foreach c,$(CHIP_MODELS),$(eval $(call CHIP_MODEL_RULES,$(call chip_field,$(c),1),$(call chip_id,$(call chip_field,$(c),1)),$(call chip_field,$(c),2))))
 
 $(SIM_DIR)/qa_chip_sim.o: sim/qa_chip_sim.cpp sim/qa_chip_sim.h sim/qa_chip_model.h $(DEPS_STAMP)
 	@mkdir -p $(@D)

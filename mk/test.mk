@@ -14,6 +14,9 @@ RTL_SEED  ?= 20261126
 # 3 Mbaud line from a 75 MHz clock: 250 cycles a byte).
 UART_COUNT ?= 200
 UART_COUNT_SLOW ?= 20
+# ... and through each board's emulated FTDI bridge (qarray-emu), whose USB
+# side runs at the bridge's real pace
+FTDI_COUNT ?= 20
 
 # A faulty line for the link's recovery test (docs/protocol.md, section 7).
 LINK_FAULTS ?= flip=1e-3,drop=1e-4
@@ -52,9 +55,12 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  emu_runner="$(EMU_ENV) tests/test_emu_runner.sh $(QARRAY_EMU) $(BUILD)/tests/ftdi_echo" \
 	  tty_pty="$(BUILD)/tests/test_tty_pty" \
 	  usb="$(EMU_ENV) tests/test_usb.sh $(BUILD)" \
+	  $(foreach c,$(CHIP_NAMES),ftdi_$(c)="$(EMU_ENV) $(QARRAY_EMU) --board $(c) -- $(BUILD)/tests/test_rtl -q --random-only --target ftdi --count $(FTDI_COUNT) --seed $(RTL_SEED)") \
+	  pe2_netlist="tests/test_pe2_netlist.sh $(BUILD)" \
 	  $(FUZZ_REPLAY_TESTS) \
 	  formal="$(MAKE) -s --no-print-directory formal" \
-	  $(if $(SANFLAGS),,san="$(MAKE) -s --no-print-directory SAN=1 test-san")
+	  $(if $(SANFLAGS),,san="$(MAKE) -s --no-print-directory SAN=1 test-san") \
+	  $(if $(SANFLAGS)$(if $(FPGA_TEST_BOARDS),,none),,fpga="$(MAKE) -s --no-print-directory test-fpga")
 
 # The host side again under AddressSanitizer and UndefinedBehaviorSanitizer
 # (make test runs it as SAN=1 test-san; build/san/): library, CLI, link,

@@ -12,6 +12,9 @@
 // PE_PAIRS = 1 builds each row from qa_pe2 (two columns per multiplier block,
 // products registered: the iCE40UP5K's SB_MAC16 in dual 8x8 mode); res_o and
 // row_done_o then come one cycle later than with qa_pe (COLS must be even).
+// PROD_REG = 1 (with PE_PAIRS = 0) registers each qa_pe's product (a
+// multiplier block's output register on the ECP5): res_o and row_done_o
+// come one cycle later, as with PE_PAIRS = 1.
 `default_nettype none
 
 module qa_array #(
@@ -19,7 +22,8 @@ module qa_array #(
     parameter integer COLS   = 4,  // PE columns (output columns per tile)
     parameter integer DATA_W = 8,  // operand width in bits
     parameter integer ACC_W  = 32, // accumulator width in bits
-    parameter integer PE_PAIRS = 0 // 0: one qa_pe per PE; 1: one qa_pe2 per two columns
+    parameter integer PE_PAIRS = 0, // 0: one qa_pe per PE; 1: one qa_pe2 per two columns
+    parameter integer PROD_REG = 0  // 1: qa_pe products registered (PE_PAIRS = 0)
 ) (
     input  wire                          clk_i,
     input  wire                          rst_i,
@@ -99,14 +103,24 @@ module qa_array #(
       end
     end else begin : g_single
       for (i = 0; i < ROWS; i = i + 1) begin : g_done
-        assign row_done_o[i] = l_w[i][COLS];
+        if (PROD_REG != 0) begin : g_late
+          reg done_q;
+          always @(posedge clk_i) begin
+            if (rst_i) done_q <= 1'b0;
+            else if (en_i) done_q <= l_w[i][COLS];
+          end
+          assign row_done_o[i] = done_q;
+        end else begin : g_now
+          assign row_done_o[i] = l_w[i][COLS];
+        end
       end
       for (i = 0; i < ROWS; i = i + 1) begin : g_row
         for (j = 0; j < COLS; j = j + 1) begin : g_col
           wire [DATA_W-1:0] b_out;
           qa_pe #(
-              .DATA_W(DATA_W),
-              .ACC_W (ACC_W)
+              .DATA_W  (DATA_W),
+              .ACC_W   (ACC_W),
+              .PROD_REG(PROD_REG)
           ) u_pe (
               .clk_i  (clk_i),
               .rst_i  (rst_i),

@@ -16,9 +16,11 @@
 // shim adds the PLL, the power-on reset, pin polarity and IO primitives.
 //
 // The core's parameters (ROWS, COLS, ACC_W, depths) go to qa_core and, for
-// its command checks, to qa_link. Elaboration fails for a BAUD the UART
-// cannot make from CLK_HZ (fewer than 4 clocks per bit, or more than 2%
-// off) and for a TIMEOUT_CYCLES shorter than two bytes on the line.
+// the load sizes and result counts, to qa_link; the core tells the link its
+// verdict on each RUN and NET_RUN (verdict_*_o -> s_vd_*_i). Elaboration
+// fails for a BAUD the UART cannot make from CLK_HZ (fewer than 4 clocks per
+// bit, or more than 2% off) and for a TIMEOUT_CYCLES shorter than two bytes
+// on the line.
 `default_nettype none
 
 module qa_chip #(
@@ -35,7 +37,9 @@ module qa_chip #(
     parameter integer RXQ_DEPTH      = 8,              // frame queue (host window = this - 1)
     parameter integer TIMEOUT_CYCLES = CLK_HZ / 100,   // partial-frame timeout in clocks
     parameter integer PE_PAIRS       = 0,              // qa_core technology mapping (see there)
-    parameter integer W_SPRAM        = 0               // qa_core technology mapping (see there)
+    parameter integer W_SPRAM        = 0,              // qa_core technology mapping (see there)
+    parameter integer PROD_REG       = 0,              // qa_core technology mapping (see there)
+    parameter integer RD_REG         = 0               // qa_core technology mapping (see there)
 ) (
     input  wire clk_i,
     input  wire rst_i,
@@ -113,6 +117,8 @@ module qa_chip #(
   wire cmd_valid, cmd_ready, rsp_valid, rsp_ready;
   wire core_rst, rx_active, tx_active, link_idle, link_error;
   wire core_busy, core_error;
+  wire vd_valid, vd_ok;  // the core's verdict on each RUN / NET_RUN, for the link
+  wire [47:0] vd_bytes;
 
   qa_link #(
       .ROWS          (ROWS),
@@ -141,6 +147,9 @@ module qa_chip #(
       .s_rsp_data_i (rsp_data),
       .s_rsp_valid_i(rsp_valid),
       .s_rsp_ready_o(rsp_ready),
+      .s_vd_valid_i (vd_valid),
+      .s_vd_ok_i    (vd_ok),
+      .s_vd_bytes_i (vd_bytes),
       .core_rst_o   (core_rst),
       .rx_active_o  (rx_active),
       .tx_active_o  (tx_active),
@@ -158,7 +167,9 @@ module qa_chip #(
       .PG_MAX  (PG_MAX),
       .CLK_HZ  (CLK_HZ),
       .PE_PAIRS(PE_PAIRS),
-      .W_SPRAM (W_SPRAM)
+      .W_SPRAM (W_SPRAM),
+      .PROD_REG(PROD_REG),
+      .RD_REG  (RD_REG)
   ) u_core (
       .clk_i        (clk_i),
       .rst_i        (core_rst),
@@ -169,7 +180,10 @@ module qa_chip #(
       .m_rsp_valid_o(rsp_valid),
       .m_rsp_ready_i(rsp_ready),
       .busy_o       (core_busy),
-      .error_o      (core_error)
+      .error_o      (core_error),
+      .verdict_valid_o(vd_valid),
+      .verdict_ok_o   (vd_ok),
+      .verdict_bytes_o(vd_bytes)
   );
 
   // ---- LEDs --------------------------------------------------------------------

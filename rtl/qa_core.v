@@ -13,6 +13,18 @@
 // busy_o is high while a RUN or a network layer executes; error_o while the
 // status word is non-zero.
 //
+// Verdict sideband: for every RUN and NET_RUN it executes, in command order,
+// the core pulses verdict_valid_o for one clock with verdict_ok_o = 1 and
+// verdict_bytes_o = the number of result bytes the command will send (for
+// NET_RUN, its last layer's), or verdict_ok_o = 0 when it refused the
+// command (status bit 2; no result bytes follow). A RUN's verdict comes when
+// it starts or is refused; a NET_RUN's when its last layer starts or when a
+// layer is refused (earlier layers have then run). The pulse comes before
+// the command's first result byte, and after the last byte of a RUN or
+// NET_RUN the parser takes no command byte before the clock of its verdict.
+// verdict_bytes_o is meaningful only with verdict_valid_o && verdict_ok_o;
+// its top bits are zero (48 bits cover every parameter set).
+//
 // One clock, synchronous active-high reset of control state only. The array,
 // the skew registers, the buffer read ports and the requantizer pipeline
 // share one enable, which drops only when the row FIFO in front of the
@@ -33,8 +45,11 @@ module qa_core #(
     parameter integer CLK_HZ   = 48000000,  // core clock the design is built for (reported)
     // Technology mapping (0 = generic, what the simulators use):
     parameter integer PE_PAIRS = 0,         // 1: array of qa_pe2 (SB_MAC16 dual 8x8), COLS even
-    parameter integer W_SPRAM  = 0          // 1: W lanes on single-port RAM (qa_wram_sp, UP5K
+    parameter integer W_SPRAM  = 0,         // 1: W lanes on single-port RAM (qa_wram_sp, UP5K
                                             //    SPRAM); W loads then wait while a RUN executes
+    parameter integer PROD_REG = 0,         // 1: qa_pe products registered (ECP5 MULT18X18D)
+    parameter integer RD_REG   = 0          // 1: operand memory read data registered before
+                                            //    the skew (a RUN takes one cycle longer)
 ) (
     input  wire       clk_i,
     input  wire       rst_i,
@@ -48,7 +63,11 @@ module qa_core #(
     input  wire       m_rsp_ready_i,
     // status
     output wire       busy_o,
-    output wire       error_o
+    output wire       error_o,
+    // verdict on each RUN / NET_RUN (see above)
+    output wire        verdict_valid_o,
+    output wire        verdict_ok_o,
+    output wire [47:0] verdict_bytes_o
 );
 
   function integer clog2;
@@ -77,7 +96,8 @@ module qa_core #(
   localparam integer RI_W = (ROWS > 1) ? clog2(ROWS) : 1;
   localparam integer CI_W = (COLS > 1) ? clog2(COLS) : 1;
   localparam integer P_W = 37;  // bias (32) + shift (5)
-  localparam integer DESC_W = 16 + 16 + 8 + 8;  // write-back base, column group, valid rows, valid cols
+  // tile descriptor: write-back base (an X word), column group, valid rows, valid cols
+  localparam integer DESC_W = XA_W + PA_W + 1 + 8 + 8;
   localparam integer TN_W = clog2(TILE_N + 1);  // tile element and pad counters
   // bounds-check products: XB_DEPTH and 2*WB_DEPTH fit in PB_W bits
   localparam integer PB_X = clog2(XB_DEPTH + 1);
@@ -85,6 +105,14 @@ module qa_core #(
   localparam integer PB_W = (PB_X > PB_WW) ? PB_X : PB_WW;
   localparam [31:0] XB_DEPTH32 = XB_DEPTH;
   localparam [31:0] W_END32 = 2 * WB_DEPTH;
+  // column groups of an accepted RUN or layer: cg <= 2*PG_MAX and cg <= cg*k <= 2*WB_DEPTH
+  localparam integer CG_MAX = (PG_MAX < WB_DEPTH) ? 2 * PG_MAX : 2 * WB_DEPTH;
+  // result bytes of an accepted RUN or layer: at most (XB_DEPTH*ROWS) * (CG_MAX*COLS)
+  localparam integer NRES_W = clog2(XB_DEPTH * ROWS + 1) + clog2(CG_MAX * COLS + 1);
+  // the product rg*N (rg <= XB_DEPTH, N <= CG_MAX*COLS once accepted): exact in PN_W bits,
+  // which also hold every bound it is compared with
+  localparam integer PN_W0 = clog2(XB_DEPTH + 1) + clog2(CG_MAX * COLS + 1);
+  localparam integer PN_W = (PN_W0 > PB_W) ? PN_W0 : PB_W;
   localparam integer TR_W = clog2(ROWS + 1);  // rows of a tile, 1..ROWS
   localparam integer TC_W = clog2(COLS + 1);  // columns of a tile, 1..COLS
   // result bytes leave through a byte FIFO; it only has to cover the
@@ -106,6 +134,9 @@ module qa_core #(
         ((PG_MAX & (PG_MAX - 1)) != 0) || XB_DEPTH > 32768 || WB_DEPTH > 32768 ||
         PG_MAX > 32768) begin : g_bad_depth
       qa_error_core_depths_must_be_powers_of_two_up_to_32768 u_error ();
+    end
+    if (NRES_W > 48) begin : g_bad_nres  // (not reachable within the checks above)
+      qa_error_core_result_count_wider_than_verdict_port u_error ();
     end
   endgenerate
 
@@ -166,21 +197,50 @@ module qa_core #(
   reg rq_wb_q;  // write the results into the other X bank
   wire [31:0] rq_n = {16'd0, rq_cg_q} * COLS - (COLS - {24'd0, rq_lcols_q});  // output columns
 
-  // bounds check: products by shift-add, one bit of rg and cg per cycle. The
-  // operands and products are kept to PB_W bits, enough for every bound they
-  // are compared with; a sticky *_big_q bit says the value is 2^PB_W or more.
+  // bounds check: products by shift-add, one bit of rg and cg per cycle
+  // (rg*k, cg*k, rg*N). rg*k and cg*k are kept to PB_W bits, enough for every
+  // bound they are compared with, rg*N to PN_W bits, enough also for the
+  // result count; a sticky *_big_q bit says a value did not fit. The
+  // products restart in the first cycle of P_CHECK and then hold until the
+  // next check (the RUN's W range is taken from prod_w when it starts).
   reg mul_loaded_q;
   reg [15:0] mul_rg_q, mul_cg_q;
-  reg [PB_W-1:0] mul_k_q, mul_n_q, prod_x_q, prod_w_q, prod_n_q;
+  reg [PB_W-1:0] mul_k_q, prod_x_q, prod_w_q;
+  reg [PN_W-1:0] mul_n_q, prod_n_q;
   reg mul_k_big_q, mul_n_big_q, prod_x_big_q, prod_w_big_q, prod_n_big_q;
   wire [PB_W:0] prod_x_sum = {1'b0, prod_x_q} + {1'b0, mul_k_q};
   wire [PB_W:0] prod_w_sum = {1'b0, prod_w_q} + {1'b0, mul_k_q};
-  wire [PB_W:0] prod_n_sum = {1'b0, prod_n_q} + {1'b0, mul_n_q};
+  wire [PN_W:0] prod_n_sum = {1'b0, prod_n_q} + {1'b0, mul_n_q};
   wire [63:0] rq_k64 = {48'd0, rq_k_q};
   wire [63:0] rq_n64 = {32'd0, rq_n};
   wire [63:0] prod_x64 = {{(64 - PB_W) {1'b0}}, prod_x_q};
   wire [63:0] prod_w64 = {{(64 - PB_W) {1'b0}}, prod_w_q};
-  wire [63:0] prod_n64 = {{(64 - PB_W) {1'b0}}, prod_n_q};
+  wire [63:0] prod_n64 = {{(64 - PN_W) {1'b0}}, prod_n_q};
+
+  // The check's outcome, latched when the products are complete (P_EXEC,
+  // which may wait for a RUN still executing, uses these), and the result
+  // bytes of the request: rows * N, rows = rg*ROWS - (ROWS - last_rows), as
+  // ROWS*(rg*N) - (ROWS - last_rows)*N (exact for every accepted request;
+  // the second product has at most RI_W terms).
+  reg rq_ok_q;
+  reg [NRES_W-1:0] rq_nres_q;
+  wire [7:0] rq_gap = ROWS[7:0] - rq_lrows_q;  // rows the last row group lacks
+  wire [NRES_W-1:0] rq_n_r = rq_n64[NRES_W-1:0];
+  wire [NRES_W-1:0] prod_n_r = prod_n64[NRES_W-1:0];
+  reg [NRES_W-1:0] rq_rows_n, rq_gap_n;  // ROWS*(rg*N), (ROWS - last_rows)*N
+  integer gb;
+  always @(*) begin
+    rq_rows_n = {NRES_W{1'b0}};
+    rq_gap_n  = {NRES_W{1'b0}};
+    for (gb = 0; gb < 7; gb = gb + 1) begin
+      if (((ROWS >> gb) & 1) != 0) rq_rows_n = rq_rows_n + (prod_n_r << gb);
+      if (gb < RI_W && rq_gap[gb]) rq_gap_n = rq_gap_n + (rq_n_r << gb);
+    end
+  end
+  wire [NRES_W-1:0] rq_nres = rq_rows_n - rq_gap_n;
+
+  // verdict sideband (see the header)
+  reg vd_valid_q, vd_ok_q;
 
   // network table and NET_RUN state
   reg [4:0] net_n_q;  // layers in the table (0 = none loaded)
@@ -318,8 +378,22 @@ module qa_core #(
 
   // engine start request
   wire run_start = (p_state_q == P_EXEC) && (op_q == OP_RUN || op_q == OP_NET_RUN) && exec_ok &&
-      rq_ok;
+      rq_ok_q;
   wire net_more = (net_l_q + 5'd1 < net_n_q);
+
+  // verdicts: a RUN started or refused, a NET_RUN's last layer started, a
+  // layer refused, or NET_RUN with no table
+  wire vd_no_table = (p_state_q == P_FETCH) && (net_n_q == 5'd0);
+  wire vd_exec = (p_state_q == P_EXEC) && exec_ok &&
+      ((op_q == OP_RUN) || (op_q == OP_NET_RUN && (!rq_ok_q || !net_more)));
+  always @(posedge clk_i) begin
+    if (rst_i) vd_valid_q <= 1'b0;
+    else vd_valid_q <= vd_no_table || vd_exec;
+    vd_ok_q <= !vd_no_table && rq_ok_q;
+  end
+  assign verdict_valid_o = vd_valid_q;
+  assign verdict_ok_o = vd_ok_q;
+  assign verdict_bytes_o = {{(48 - NRES_W) {1'b0}}, rq_nres_q};
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -371,11 +445,11 @@ module qa_core #(
                 p_state_q <= P_OP;
               end
               OP_RUN: begin
-                if (!rq_ok) status_q[ST_RUN_ARGS] <= 1'b1;
+                if (!rq_ok_q) status_q[ST_RUN_ARGS] <= 1'b1;
                 p_state_q <= P_OP;
               end
               OP_NET_RUN: begin
-                if (!rq_ok) begin
+                if (!rq_ok_q) begin
                   status_q[ST_RUN_ARGS] <= 1'b1;
                   p_state_q <= P_OP;
                 end else begin
@@ -450,7 +524,7 @@ module qa_core #(
         net_lrows_q <= cmd_byte;
         net_l_q     <= 5'd0;
       end
-    end else if (p_state_q == P_EXEC && op_q == OP_NET_RUN && exec_ok && rq_ok) begin
+    end else if (p_state_q == P_EXEC && op_q == OP_NET_RUN && exec_ok && rq_ok_q) begin
       net_l_q <= net_l_q + 5'd1;
     end
     // RUN argument bytes 4..11, as they arrive (12 is hi, above)
@@ -494,29 +568,31 @@ module qa_core #(
   end
 
   always @(posedge clk_i) begin
-    // (the products read 0 outside P_CHECK, also while P_EXEC waits)
     if (p_state_q != P_CHECK) begin
       mul_loaded_q <= 1'b0;
-      prod_x_q <= {PB_W{1'b0}};
-      prod_w_q <= {PB_W{1'b0}};
-      prod_n_q <= {PB_W{1'b0}};
-      prod_x_big_q <= 1'b0;
-      prod_w_big_q <= 1'b0;
-      prod_n_big_q <= 1'b0;
     end else if (!mul_loaded_q) begin
       mul_loaded_q <= 1'b1;
       mul_rg_q <= rq_rg_q;
       mul_cg_q <= rq_cg_q;
       mul_k_q <= rq_k64[PB_W-1:0];
-      mul_n_q <= rq_n64[PB_W-1:0];
+      mul_n_q <= rq_n64[PN_W-1:0];
       mul_k_big_q <= ((rq_k64 >> PB_W) != 64'd0);
-      mul_n_big_q <= ((rq_n64 >> PB_W) != 64'd0);
-    end else if (!mul_done) begin
+      mul_n_big_q <= ((rq_n64 >> PN_W) != 64'd0);
+      prod_x_q <= {PB_W{1'b0}};
+      prod_w_q <= {PB_W{1'b0}};
+      prod_n_q <= {PN_W{1'b0}};
+      prod_x_big_q <= 1'b0;
+      prod_w_big_q <= 1'b0;
+      prod_n_big_q <= 1'b0;
+    end else if (mul_done) begin
+      rq_ok_q   <= rq_ok;
+      rq_nres_q <= rq_nres;
+    end else begin
       if (mul_rg_q[0]) begin
         prod_x_q <= prod_x_sum[PB_W-1:0];
-        prod_n_q <= prod_n_sum[PB_W-1:0];
+        prod_n_q <= prod_n_sum[PN_W-1:0];
         if (prod_x_sum[PB_W] || mul_k_big_q) prod_x_big_q <= 1'b1;
-        if (prod_n_sum[PB_W] || mul_n_big_q) prod_n_big_q <= 1'b1;
+        if (prod_n_sum[PN_W] || mul_n_big_q) prod_n_big_q <= 1'b1;
       end
       if (mul_cg_q[0]) begin
         prod_w_q <= prod_w_sum[PB_W-1:0];
@@ -527,7 +603,7 @@ module qa_core #(
       mul_k_q <= mul_k_q << 1;
       mul_n_q <= mul_n_q << 1;
       if (mul_k_q[PB_W-1]) mul_k_big_q <= 1'b1;
-      if (mul_n_q[PB_W-1]) mul_n_big_q <= 1'b1;
+      if (mul_n_q[PN_W-1]) mul_n_big_q <= 1'b1;
     end
   end
 
@@ -596,7 +672,8 @@ module qa_core #(
   // =========================================================================
   // Sequencer: walks the tiles of a RUN and issues one beat per enabled cycle
   // =========================================================================
-  reg [15:0] run_rg_q, run_cg_q, run_k_q, run_n_q;
+  reg [15:0] run_rg_q, run_cg_q, run_k_q;
+  reg [XA_W-1:0] run_n_q;  // output columns, modulo the X bank (write-back addresses)
   reg [7:0] run_lrows_q, run_lcols_q;
   reg [1:0] run_round_q;
   reg [7:0] run_lo_q, run_hi_q;
@@ -604,7 +681,9 @@ module qa_core #(
   reg issuing_q;  // beats of this RUN remain to be issued
   reg [15:0] ri_q, ci_q, kk_q;  // row group, column group, beat
   reg [15:0] xbase_q, wbase_q;  // ri*k and ci*k
-  reg [15:0] obase_q, ocol_q;  // ri*n and ci*COLS: where a tile's results go (write-back)
+  // ri*n and ci*COLS: where a tile's results go (write-back), modulo the X
+  // bank, which is all the write-back uses (its bounds check passed)
+  reg [XA_W-1:0] obase_q, ocol_q;
   reg [TN_W-1:0] pad_q;  // bubbles still to insert after a short tile
 
   wire desc_full;
@@ -630,8 +709,8 @@ module qa_core #(
   assign w_rd_addr = w_word[WA_W:0];
 
   wire desc_push = en && beat_go && beat_last;
-  wire [15:0] tile_obase = obase_q + ocol_q;
-  wire [DESC_W-1:0] desc_in = {tile_obase, ci_q, tile_rows, tile_cols};
+  wire [XA_W-1:0] tile_obase = obase_q + ocol_q;
+  wire [DESC_W-1:0] desc_in = {tile_obase, ci_q[PA_W:0], tile_rows, tile_cols};
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -666,7 +745,7 @@ module qa_core #(
       run_rg_q    <= rq_rg_q;
       run_cg_q    <= rq_cg_q;
       run_k_q     <= rq_k_q;
-      run_n_q     <= rq_n[15:0];
+      run_n_q     <= rq_n[XA_W-1:0];
       run_lrows_q <= rq_lrows_q;
       run_lcols_q <= rq_lcols_q;
       run_round_q <= rq_round_q[1:0];
@@ -677,8 +756,8 @@ module qa_core #(
       kk_q        <= 16'd0;
       xbase_q     <= 16'd0;
       wbase_q     <= 16'd0;
-      obase_q     <= 16'd0;
-      ocol_q      <= 16'd0;
+      obase_q     <= {XA_W{1'b0}};
+      ocol_q      <= {XA_W{1'b0}};
     end else if (en && beat_go) begin
       if (!beat_last) begin
         kk_q <= kk_q + 16'd1;
@@ -687,14 +766,14 @@ module qa_core #(
         if (last_ci) begin
           ci_q    <= 16'd0;
           wbase_q <= 16'd0;
-          ocol_q  <= 16'd0;
+          ocol_q  <= {XA_W{1'b0}};
           ri_q    <= ri_q + 16'd1;
           xbase_q <= xbase_q + run_k_q;
           obase_q <= obase_q + run_n_q;
         end else begin
           ci_q    <= ci_q + 16'd1;
           wbase_q <= wbase_q + run_k_q;
-          ocol_q  <= ocol_q + COLS[15:0];
+          ocol_q  <= ocol_q + COLS[XA_W-1:0];
         end
       end
     end
@@ -721,13 +800,55 @@ module qa_core #(
   wire [ROWS-1:0] arr_valid, arr_first, arr_last;
   wire [COLS*DATA_W-1:0] arr_b;
 
+  // the operands and beat flags entering the skew: as read, or (RD_REG) one
+  // enabled cycle later, so that a memory's read path and the multipliers
+  // are in separate cycles
+  wire [ROWS*DATA_W-1:0] x_op;
+  wire [COLS*DATA_W-1:0] w_op;
+  wire op_valid, op_first, op_last;
+  generate
+    if (RD_REG != 0) begin : g_rd_reg
+      reg [ROWS*DATA_W-1:0] x_q;
+      reg [COLS*DATA_W-1:0] w_q;
+      reg v_q, f_q, l_q;
+      always @(posedge clk_i) begin
+        if (rst_i) begin
+          v_q <= 1'b0;
+          f_q <= 1'b0;
+          l_q <= 1'b0;
+        end else if (en) begin
+          v_q <= beat_valid_q;
+          f_q <= beat_first_q;
+          l_q <= beat_last_q;
+        end
+      end
+      always @(posedge clk_i) begin
+        if (en) begin
+          x_q <= x_rd_data;
+          w_q <= w_rd_data;
+        end
+      end
+      assign x_op = x_q;
+      assign w_op = w_q;
+      assign op_valid = v_q;
+      assign op_first = f_q;
+      assign op_last = l_q;
+    end else begin : g_rd_direct
+      assign x_op = x_rd_data;
+      assign w_op = w_rd_data;
+      assign op_valid = beat_valid_q;
+      assign op_first = beat_first_q;
+      assign op_last = beat_last_q;
+    end
+  endgenerate
+
   generate
     for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_skew_row
       if (gi == 0) begin : g_direct
-        assign arr_a[DATA_W-1:0] = x_rd_data[DATA_W-1:0];
-        assign arr_valid[0] = beat_valid_q;
-        assign arr_first[0] = beat_first_q;
-        assign arr_last[0] = beat_last_q;
+        assign arr_a[DATA_W-1:0] = x_op[DATA_W-1:0];
+        assign arr_valid[0] = op_valid;
+        assign arr_first[0] = op_first;
+        assign arr_last[0] = op_last;
       end else begin : g_delay
         reg [DATA_W-1:0] a_sr[0:gi-1];
         reg v_sr[0:gi-1];
@@ -742,9 +863,9 @@ module qa_core #(
               l_sr[s] <= 1'b0;
             end
           end else if (en) begin
-            v_sr[0] <= beat_valid_q;
-            f_sr[0] <= beat_first_q;
-            l_sr[0] <= beat_last_q;
+            v_sr[0] <= op_valid;
+            f_sr[0] <= op_first;
+            l_sr[0] <= op_last;
             for (s = 1; s < gi; s = s + 1) begin
               v_sr[s] <= v_sr[s-1];
               f_sr[s] <= f_sr[s-1];
@@ -754,7 +875,7 @@ module qa_core #(
         end
         always @(posedge clk_i) begin
           if (en) begin
-            a_sr[0] <= x_rd_data[gi*DATA_W+:DATA_W];
+            a_sr[0] <= x_op[gi*DATA_W+:DATA_W];
             for (s = 1; s < gi; s = s + 1) a_sr[s] <= a_sr[s-1];
           end
         end
@@ -766,13 +887,13 @@ module qa_core #(
     end
     for (gj = 0; gj < COLS; gj = gj + 1) begin : g_skew_col
       if (gj == 0) begin : g_direct
-        assign arr_b[DATA_W-1:0] = w_rd_data[DATA_W-1:0];
+        assign arr_b[DATA_W-1:0] = w_op[DATA_W-1:0];
       end else begin : g_delay
         reg [DATA_W-1:0] b_sr[0:gj-1];
         integer s;
         always @(posedge clk_i) begin
           if (en) begin
-            b_sr[0] <= w_rd_data[gj*DATA_W+:DATA_W];
+            b_sr[0] <= w_op[gj*DATA_W+:DATA_W];
             for (s = 1; s < gj; s = s + 1) b_sr[s] <= b_sr[s-1];
           end
         end
@@ -792,7 +913,8 @@ module qa_core #(
       .COLS  (COLS),
       .DATA_W(DATA_W),
       .ACC_W (ACC_W),
-      .PE_PAIRS(PE_PAIRS)
+      .PE_PAIRS(PE_PAIRS),
+      .PROD_REG(PROD_REG)
   ) u_array (
       .clk_i     (clk_i),
       .rst_i     (rst_i),
@@ -834,8 +956,8 @@ module qa_core #(
   assign desc_full  = !desc_in_ready;
   assign desc_empty = !desc_valid;
 
-  wire [15:0] head_obase = desc_head[DESC_W-1-:16];
-  wire [15:0] head_cg = desc_head[31:16];
+  wire [XA_W-1:0] head_obase = desc_head[DESC_W-1-:XA_W];
+  wire [PA_W:0] head_cg = desc_head[16+:PA_W+1];
   wire [7:0] head_rows = desc_head[15:8];
   wire [7:0] head_cols = desc_head[7:0];
 
@@ -852,15 +974,16 @@ module qa_core #(
   reg [RI_W-1:0] dr_i_q;
   reg [CI_W-1:0] dr_j_q;
   reg [7:0] dr_rows_q, dr_cols_q;
-  reg [15:0] dr_cg_q, dr_obase_q;
+  reg [PA_W:0] dr_cg_q;  // column group (< 2*PG_MAX)
+  reg [XA_W-1:0] dr_obase_q;
 
   wire dr_start = row_done[0];  // (cycle with en; see desc_pop)
   wire [RI_W-1:0] dr_i = dr_start ? {RI_W{1'b0}} : dr_i_q;
   wire [CI_W-1:0] dr_j = dr_start ? {CI_W{1'b0}} : dr_j_q;
   wire [7:0] dr_rows = dr_start ? head_rows : dr_rows_q;
   wire [7:0] dr_cols = dr_start ? head_cols : dr_cols_q;
-  wire [15:0] dr_cg = dr_start ? head_cg : dr_cg_q;
-  wire [15:0] dr_obase = dr_start ? head_obase : dr_obase_q;
+  wire [PA_W:0] dr_cg = dr_start ? head_cg : dr_cg_q;
+  wire [XA_W-1:0] dr_obase = dr_start ? head_obase : dr_obase_q;
   wire dr_read = dr_start || dr_busy_q;
   wire dr_last_j = (dr_j == COLS[CI_W-1:0] - 1'b1) || (COLS == 1);
   wire dr_last = dr_last_j && ((dr_i == ROWS[RI_W-1:0] - 1'b1) || (ROWS == 1));
@@ -885,28 +1008,38 @@ module qa_core #(
     end
   end
 
-  wire [COLS*ACC_W-1:0] dr_row = res[dr_i*COLS*ACC_W+:COLS*ACC_W];
+  // the selected sum as an AND-OR of one-hot terms: a variable part-select
+  // of res would build a barrel shifter when ACC_W is not a power of two
+  reg [ACC_W-1:0] dr_sum;
+  integer e;
+  always @(*) begin
+    dr_sum = {ACC_W{1'b0}};
+    for (e = 0; e < ROWS * COLS; e = e + 1)
+      if (({{(32 - RI_W) {1'b0}}, dr_i} == e / COLS) && ({{(32 - CI_W) {1'b0}}, dr_j} == e % COLS))
+        dr_sum = dr_sum | res[e*ACC_W+:ACC_W];
+  end
 
   // drain stage 0: the selected sum, its column's bias/shift (one RAM:
   // group g, column j at {g, j}) and where it goes
   reg d0_valid_q;
   reg [ACC_W-1:0] d0_acc_q;
   reg [RI_W-1:0] d0_row_q;
-  reg [15:0] d0_addr_q;
+  reg [XA_W-1:0] d0_addr_q;
+  wire [15:0] d0_addr = {{(16 - XA_W) {1'b0}}, dr_obase} + {{(16 - CI_W) {1'b0}}, dr_j};
   always @(posedge clk_i) begin
     if (rst_i) d0_valid_q <= 1'b0;
     else if (en) d0_valid_q <= dr_valid;
   end
   always @(posedge clk_i) begin
     if (en) begin
-      d0_acc_q  <= dr_row[dr_j*ACC_W+:ACC_W];
+      d0_acc_q  <= dr_sum;
       d0_row_q  <= dr_i;
-      d0_addr_q <= dr_obase + {{(16 - CI_W) {1'b0}}, dr_j};
+      d0_addr_q <= d0_addr[XA_W-1:0];
     end
   end
 
   wire [P_W-1:0] prm;
-  wire [16:0] p_group = run_pbase_q + {1'b0, dr_cg};
+  wire [16:0] p_group = run_pbase_q + {{(16 - PA_W) {1'b0}}, dr_cg};
   wire [PA_W+CI_W:0] p_rd_addr;
   wire [PA_W+CI_W:0] p_wr_addr;
   generate
@@ -962,7 +1095,7 @@ module qa_core #(
 
   // lane and X address travel beside the requantizer (4 stages)
   reg [RI_W-1:0] d1_row_q, d2_row_q, d3_row_q, d4_row_q;
-  reg [15:0] d1_addr_q, d2_addr_q, d3_addr_q, d4_addr_q;
+  reg [XA_W-1:0] d1_addr_q, d2_addr_q, d3_addr_q, d4_addr_q;
   always @(posedge clk_i) begin
     if (en) begin
       d1_row_q  <= d0_row_q;
@@ -1013,7 +1146,7 @@ module qa_core #(
   generate
     for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_wb
       assign wb_we[gi] = wb_fire && (d4_row_q == gi);
-      assign wb_addr[gi*(XA_W+1)+:XA_W+1] = {~run_xbank_q, d4_addr_q[XA_W-1:0]};
+      assign wb_addr[gi*(XA_W+1)+:XA_W+1] = {~run_xbank_q, d4_addr_q};
       assign wb_data[gi*DATA_W+:DATA_W] = rq_y;
     end
   endgenerate
@@ -1054,7 +1187,7 @@ module qa_core #(
   assign error_o = |status_q;
 
   // unused bits: kept for clarity of the field layout
-  wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d4_addr_q,
+  wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d0_addr,
                      rq_round_q, rq_n, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
                      ld_addr};
 

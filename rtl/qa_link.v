@@ -12,13 +12,16 @@
 // Forwarder: takes the queued frames in order, checks them against the core's
 // command grammar (version 2: sizes, loads spread over several frames), sends
 // the good ones to the core (m_cmd_*) and queues one response descriptor per
-// frame. The core answers a RUN or NET_RUN it refuses with no bytes at all,
-// so the forwarder checks both with the core's own rules (qa_core's rq_ok,
-// layer by layer for NET_RUN against a shadow of the network table that it
-// fills from the NET_LOAD bytes it forwards) and refuses them itself: the core
-// never refuses one, and the link always knows how many result bytes come.
-// Loads go to the core as they are; a load beyond a memory's end shows in the
-// core's status word, exactly as on the raw command stream.
+// frame. RUN and NET_RUN go to the core like the other commands; the core
+// checks their arguments and answers each with a verdict on the sideband
+// s_vd_* (qa_core's verdict_*_o): accepted with the number of result bytes,
+// or refused (no bytes follow). The core takes no command byte between the
+// end of a RUN or NET_RUN and its verdict, so the forwarder, which has
+// nothing to send meanwhile, waits for it and puts it in that frame's
+// response descriptor (the result count, or status BAD_ARG; no queue of
+// verdicts is needed). Loads go to the core as they are; a load beyond a
+// memory's end shows in the core's status word, exactly as on the raw
+// command stream.
 //
 // Transmit path: the framer turns response descriptors into response frames,
 // taking the IDENT, COUNTERS, RUN and NET_RUN bytes from the core (s_rsp_*),
@@ -31,8 +34,9 @@
 // core is reset (core_rst_o) for FLUSH_CYCLES clocks; then RESET is answered.
 //
 // All streams are valid/ready with AXI-Stream rules. ROWS, COLS, XB_DEPTH,
-// WB_DEPTH and PG_MAX must equal the core's. error_o pulses for a clock when a
-// frame is answered with a status other than OK.
+// WB_DEPTH and PG_MAX must equal the core's (they size the load counts and
+// the result count). error_o pulses for a clock when a frame is answered with
+// a status other than OK.
 `default_nettype none
 
 module qa_link #(
@@ -66,6 +70,10 @@ module qa_link #(
     input  wire [7:0] s_rsp_data_i,
     input  wire       s_rsp_valid_i,
     output wire       s_rsp_ready_o,
+    // the core's verdict on each RUN and NET_RUN (a pulse; qa_core's verdict_*_o)
+    input  wire        s_vd_valid_i,
+    input  wire        s_vd_ok_i,     // accepted (else refused: no result bytes)
+    input  wire [47:0] s_vd_bytes_i,  // result bytes of an accepted one
     // control and status
     output wire       core_rst_o,     // reset for the core
     output wire       rx_active_o,    // a frame is being received
@@ -90,40 +98,23 @@ module qa_link #(
   localparam integer PROTO_VERSION = 1;
   localparam integer MAX_FRAMES = RXQ_DEPTH - 1;  // one queue slot kept for an error
   localparam integer RB_W = clog2(RXBUF_BYTES);  // receive buffer address bits
-  // column groups of one RUN or layer: cg <= 2*PG_MAX and cg*k <= 2*WB_DEPTH
+  // column groups of an accepted RUN or layer: cg <= 2*PG_MAX and cg*k <= 2*WB_DEPTH
   localparam integer CG_MAX = (PG_MAX < WB_DEPTH) ? 2 * PG_MAX : 2 * WB_DEPTH;
-  // result bytes of one RUN: at most (XB_DEPTH*ROWS) * (CG_MAX*COLS)
+  // result bytes of one RUN: at most (XB_DEPTH*ROWS) * (CG_MAX*COLS), as in
+  // qa_core, whose verdict_bytes_o has these bits at the bottom
   localparam integer N_RAW = clog2(XB_DEPTH * ROWS + 1) + clog2(CG_MAX * COLS + 1);
   localparam integer N_W = (N_RAW < 8) ? 8 : N_RAW;  // also holds IDENT's 20
-  // result rows and columns of a RUN or layer once its bounds checks passed
-  localparam integer ROWS_W = clog2(XB_DEPTH * ROWS + 1);
-  localparam integer COLS_W = clog2(CG_MAX * COLS + 1);
-  // the bounds-check multiplier: operands of 16 bits (rg, cg, k; the result
-  // rows and columns are narrower once the earlier checks passed), products
-  // of MP_W bits and a sticky bit for anything larger, enough for every
-  // bound it is compared with (XB_DEPTH, 2*WB_DEPTH) and for the result size
-  localparam integer MB_W = (COLS_W > 16) ? COLS_W : 16;
-  localparam integer MP_W0 = (N_W > 16) ? N_W : 16;
-  localparam integer MP_W1 = clog2(2 * WB_DEPTH + 1);
-  localparam integer MP_W = (MP_W1 > MP_W0) ? MP_W1 : MP_W0;
   // response payload counters: a whole response, or one frame of 16 bits
   localparam integer NR_W = ((N_W > 16) ? N_W : 16) + 1;
   localparam integer TMO_W = clog2(TIMEOUT_CYCLES + 1);
   localparam integer RXQ_CW = clog2(RXQ_DEPTH) + 1;
   localparam integer FLUSH_CYCLES = 4;
-  // sized constants for comparisons
-  localparam [31:0] XB_DEPTH32 = XB_DEPTH;
-  localparam [31:0] W_END32 = 2 * WB_DEPTH;  // end of the flat W memory (words)
-  localparam [31:0] P_END32 = 2 * PG_MAX;  // end of the flat parameter memory (groups)
   localparam integer P_UNIT5 = COLS * 5;  // parameter bytes per column group
   // data bytes of one load: a 16-bit count times at most LD_UNIT_MAX bytes
   localparam integer LD_UNIT_MAX0 = (ROWS > 12) ? ROWS : 12;
   localparam integer LD_UNIT_MAX = (P_UNIT5 > LD_UNIT_MAX0) ? P_UNIT5 : LD_UNIT_MAX0;
   localparam integer LD_W = 16 + clog2(LD_UNIT_MAX + 1);
-  // qa_core's network table (localparams there, so repeated here; IDENT
-  // byte 7 reports NL_MAX and the link test compares it)
-  localparam integer NL_MAX = 16;  // layers
-  localparam integer ND_BYTES = 12;  // bytes per layer descriptor
+  localparam integer ND_BYTES = 12;  // bytes per layer descriptor of NET_LOAD (as qa_core)
   localparam [N_W-1:0] N_IDENT_CORE = 20;  // core bytes of IDENT and COUNTERS
   localparam [NR_W-1:0] N_IDENT_LINK = 16;  // link bytes IDENT appends
   localparam [NR_W-1:0] N_ONE = 1;
@@ -452,65 +443,28 @@ module qa_link #(
   // =========================================================================
   localparam [2:0] F_IDLE = 3'd0;  // waiting for a frame
   localparam [2:0] F_DECODE = 3'd1;  // checking op, size and state
-  localparam [2:0] F_ARGS = 3'd2;  // reading argument bytes from the buffer
-  localparam [2:0] F_CHECK = 3'd3;  // checking arguments (see CK_*)
+  localparam [2:0] F_ARGS = 3'd2;  // reading a load's argument bytes from the buffer
+  localparam [2:0] F_CHECK = 3'd3;  // checking a load's data size against its arguments
   localparam [2:0] F_SEND = 3'd4;  // sending op, arguments and data to the core
-  localparam [2:0] F_RSP = 3'd5;  // queueing the response descriptor
+  localparam [2:0] F_RSP = 3'd5;  // (RUN, NET_RUN: the core's verdict, then) the descriptor
 
   localparam [1:0] SP_OP = 2'd0;
   localparam [1:0] SP_ARG = 2'd1;
   localparam [1:0] SP_DATA = 2'd2;
 
-  // F_CHECK steps: a load's size; a RUN, or each layer of a NET_RUN, checked
-  // with qa_core's rules (rq_ok) so that the core never refuses one
-  localparam [3:0] CK_LOAD = 4'd0;  // load: data size against the arguments
-  localparam [3:0] CK_RUNARGS = 4'd1;  // RUN: arguments into the request
-  localparam [3:0] CK_NET = 4'd2;  // NET_RUN: is a table loaded
-  localparam [3:0] CK_FETCH = 4'd3;  // NET_RUN: read a layer from the shadow table
-  localparam [3:0] CK_BASIC = 4'd4;  // the checks without products
-  localparam [3:0] CK_X = 4'd5;  // rg*k <= XB_DEPTH
-  localparam [3:0] CK_W = 4'd6;  // wbase + cg*k <= 2*WB_DEPTH, pbase + cg <= 2*PG_MAX
-  localparam [3:0] CK_N = 4'd7;  // written back: rg*N <= XB_DEPTH
-  localparam [3:0] CK_R = 4'd8;  // result bytes: rows * columns
-
   reg [2:0] f_state_q;
-  reg [3:0] ck_q;
   reg [7:0] f_op_q, f_seq_q, f_exp_q;
   reg [3:0] f_st_q;
   reg [15:0] f_len_q;
-  reg [103:0] f_arg_q;  // up to 13 argument bytes, byte n at [8n +: 8] (a shift register)
-  reg [3:0] f_nargs_q;  // argument bytes of this command
-  reg [3:0] f_aidx_q;
+  reg [31:0] f_arg_q;  // a load's 1, 3 or 4 argument bytes, byte n at [8n +: 8] (a shift register)
+  reg [2:0] f_nargs_q;  // argument bytes of this command (RUN's and NET_RUN's go as data)
+  reg [2:0] f_aidx_q;
   reg [15:0] f_dat_q;  // data bytes still to send from the buffer
   reg [1:0] f_phase_q;
   reg [N_W-1:0] f_nres_q;  // core response bytes of this command
   reg f_ident_q;
+  reg f_vd_q;  // a RUN or NET_RUN is in the core: its response waits for the verdict
   reg [LD_W-1:0] ld_left_q;  // data bytes the load in progress still expects
-  reg ld_net_q;  // the load in progress is a NET_LOAD (its bytes fill the shadow)
-
-  // shadow of the core's network table (what NET_LOAD sent it)
-  reg [4:0] nl_n_q;  // layers in the table, 0: none (as qa_core's net_n_q)
-  reg [4:0] nl_wl_q;  // layer being written
-  reg [3:0] nl_wb_q;  // byte of that layer's descriptor
-  reg [4:0] net_l_q;  // layer being checked
-  reg [4:0] nf_idx_q;  // descriptor byte being fetched (read data lags a cycle)
-  wire [7:0] nt_rd_data;
-
-  // the run request being checked (a RUN, or one layer of a NET_RUN)
-  reg [15:0] rq_wbase_q, rq_pbase_q, rq_rg_q, rq_cg_q, rq_k_q;
-  reg [7:0] rq_lrows_q, rq_lcols_q, rq_round_q, rq_lo_q, rq_hi_q;
-  reg rq_wb_q;  // a layer that writes its results back (not the last)
-
-  // sequential multiplier: p = a * b, one bit of b per clock (LSB first, so
-  // it takes as many clocks as b has significant bits). mul_p_q holds the
-  // product while it is below 2^MP_W; mul_big_q is set once it is not
-  // (mul_abig_q: the shifted a has lost bits at the top).
-  reg [MP_W-1:0] mul_a_q, mul_p_q;
-  reg mul_abig_q, mul_big_q;
-  reg [MB_W-1:0] mul_b_q;
-  reg mul_busy_q;
-  wire mul_done = mul_busy_q && (mul_b_q == {MB_W{1'b0}});
-  wire [MP_W:0] mul_sum = {1'b0, mul_p_q} + {1'b0, mul_a_q};
 
   // response descriptor queue
   // op, seq, status, core bytes (status OK) or expected sequence number, ident
@@ -537,45 +491,20 @@ module qa_link #(
       default: ld_total = ld_cnt_w * ND_BYTES[LD_W-1:0];  // OP_NET_LOAD
     endcase
   end
-  wire [15:0] ld_data = f_len_q - {12'd0, f_nargs_q};  // data in this frame (len >= nargs)
+  wire [15:0] ld_data = f_len_q - {13'd0, f_nargs_q};  // data in this frame (len >= nargs)
   wire [LD_W-1:0] ld_data_w = {{(LD_W - 16) {1'b0}}, ld_data};
   wire [LD_W-1:0] f_len_w = {{(LD_W - 16) {1'b0}}, f_len_q};
 
-  // the run request's checks that need no product (qa_core's rq_ok)
-  wire rq_basic_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
-      (rq_lrows_q != 8'd0) && ({24'd0, rq_lrows_q} <= ROWS) && (rq_lcols_q != 8'd0) &&
-      ({24'd0, rq_lcols_q} <= COLS) && (rq_round_q <= 8'd3) &&
-      ($signed(rq_lo_q) <= $signed(rq_hi_q));
-  // result rows and columns, computed at full width and then cut to the
-  // bits they have once rg passed the X check and cg the W and P checks
-  // (the multiplier takes ROWS_W and COLS_W bits of them)
-  wire [23:0] rq_rows24 = ({8'd0, rq_rg_q} - 24'd1) * ROWS[23:0] + {16'd0, rq_lrows_q};
-  wire [23:0] rq_cols24 = ({8'd0, rq_cg_q} - 24'd1) * COLS[23:0] + {16'd0, rq_lcols_q};
-  wire [ROWS_W-1:0] rq_rows = rq_rows24[ROWS_W-1:0];
-  wire [COLS_W-1:0] rq_cols = rq_cols24[COLS_W-1:0];
-  wire [63:0] mul_p64 = {{(64 - MP_W) {1'b0}}, mul_p_q};
-  wire [63:0] rq_wend = {48'd0, rq_wbase_q} + mul_p64;
-  // the multiplier's operands, zero-extended (cut to MP_W or MB_W bits)
-  wire [63:0] m_rg = {48'd0, rq_rg_q};
-  wire [63:0] m_cg = {48'd0, rq_cg_q};
-  wire [63:0] m_k = {48'd0, rq_k_q};
-  wire [63:0] m_rows = {{(64 - ROWS_W) {1'b0}}, rq_rows};
-  wire [63:0] m_cols = {{(64 - COLS_W) {1'b0}}, rq_cols};
-  wire mul_le_x = !mul_big_q && (mul_p64 <= {32'd0, XB_DEPTH32});  // product <= XB_DEPTH
-  wire rq_w_ok = !mul_big_q && (rq_wend <= {32'd0, W_END32}) &&
-                 ({16'd0, rq_pbase_q} + {16'd0, rq_cg_q} <= P_END32);
-
   wire [N_W+7:0] f_exp_ext = {{N_W{1'b0}}, f_exp_q};
 
-  // Argument bytes enter the shift register at byte nargs-1 (nargs is 1, 3, 4
-  // or 13) and move down one byte per byte read, so that after the last one
+  // Argument bytes enter the shift register at byte nargs-1 (nargs is 1, 3
+  // or 4) and move down one byte per byte read, so that after the last one
   // byte n is at [8n +: 8]; sending them shifts them out of byte 0.
-  reg [103:0] f_arg_in;
+  reg [31:0] f_arg_in;
   always @(*) begin
-    f_arg_in = {rb_rd_data, f_arg_q[103:8]};
-    if (f_nargs_q == 4'd1) f_arg_in[7:0] = rb_rd_data;
-    if (f_nargs_q == 4'd3) f_arg_in[23:16] = rb_rd_data;
-    if (f_nargs_q == 4'd4) f_arg_in[31:24] = rb_rd_data;
+    f_arg_in = {rb_rd_data, f_arg_q[31:8]};
+    if (f_nargs_q == 3'd1) f_arg_in[7:0] = rb_rd_data;
+    if (f_nargs_q == 3'd3) f_arg_in[23:16] = rb_rd_data;
   end
 
   // buffer reads: the RAM address is the next value of rd_q, so the RAM
@@ -603,21 +532,6 @@ module qa_link #(
       .rd_data_o(rb_rd_data)
   );
 
-  // shadow network table: layer l, byte b at {l, b} (16-byte stride)
-  qa_ram #(
-      .WIDTH (8),
-      .DEPTH (256),
-      .ADDR_W(8)
-  ) u_net_shadow (
-      .clk_i    (clk_i),
-      .wr_en_i  (data_fire && ld_net_q && ({27'd0, nl_wl_q} < NL_MAX)),
-      .wr_addr_i({nl_wl_q[3:0], nl_wb_q}),
-      .wr_data_i(rb_rd_data),
-      .rd_en_i  (1'b1),
-      .rd_addr_i({net_l_q[3:0], nf_idx_q[3:0]}),
-      .rd_data_o(nt_rd_data)
-  );
-
   // a payload byte count as a receive-buffer pointer step
   function [RB_W:0] rb_step;
     input [15:0] v;
@@ -633,27 +547,12 @@ module qa_link #(
     input [3:0] st;
     input [15:0] unread;
     begin
-      f_st_q     <= st;
-      f_exp_q    <= f_seq_q + 8'd1;
-      f_nres_q   <= {N_W{1'b0}};
-      f_ident_q  <= 1'b0;
-      mul_busy_q <= 1'b0;
-      rd_q       <= rd_q + rb_step(unread);
-      f_state_q  <= F_RSP;
-    end
-  endtask
-
-  // start a product
-  task mul_start;
-    input [MP_W-1:0] a;
-    input [MB_W-1:0] b;
-    begin
-      mul_busy_q <= 1'b1;
-      mul_a_q    <= a;
-      mul_abig_q <= 1'b0;
-      mul_b_q    <= b;
-      mul_p_q    <= {MP_W{1'b0}};
-      mul_big_q  <= 1'b0;
+      f_st_q    <= st;
+      f_exp_q   <= f_seq_q + 8'd1;
+      f_nres_q  <= {N_W{1'b0}};
+      f_ident_q <= 1'b0;
+      rd_q      <= rd_q + rb_step(unread);
+      f_state_q <= F_RSP;
     end
   endtask
 
@@ -662,37 +561,12 @@ module qa_link #(
     rq_push <= 1'b0;
     error_o <= 1'b0;
     if (fl) begin
-      f_state_q  <= F_IDLE;
-      ck_q       <= CK_LOAD;
-      rd_q       <= {(RB_W + 1) {1'b0}};
-      ld_left_q  <= {LD_W{1'b0}};
-      ld_net_q   <= 1'b0;
-      nl_n_q     <= 5'd0;
-      nl_wl_q    <= 5'd0;
-      nl_wb_q    <= 4'd0;
-      net_l_q    <= 5'd0;
-      nf_idx_q   <= 5'd0;
-      mul_busy_q <= 1'b0;
-      f_phase_q  <= SP_OP;
+      f_state_q <= F_IDLE;
+      rd_q      <= {(RB_W + 1) {1'b0}};
+      ld_left_q <= {LD_W{1'b0}};
+      f_vd_q    <= 1'b0;
+      f_phase_q <= SP_OP;
     end else begin
-      if (mul_busy_q && !mul_done) begin
-        if (mul_b_q[0]) begin
-          mul_p_q <= mul_sum[MP_W-1:0];
-          if (mul_sum[MP_W] || mul_abig_q) mul_big_q <= 1'b1;
-        end
-        if (mul_a_q[MP_W-1]) mul_abig_q <= 1'b1;
-        mul_a_q <= mul_a_q << 1;
-        mul_b_q <= mul_b_q >> 1;
-      end
-      // NET_LOAD bytes on their way to the core also fill the shadow table
-      if (data_fire && ld_net_q) begin
-        if (nl_wb_q == ND_BYTES[3:0] - 4'd1) begin
-          nl_wb_q <= 4'd0;
-          nl_wl_q <= nl_wl_q + ({27'd0, nl_wl_q} < NL_MAX ? 5'd1 : 5'd0);
-        end else begin
-          nl_wb_q <= nl_wb_q + 4'd1;
-        end
-      end
       case (f_state_q)
         F_IDLE: begin
           if (rxq_valid && !rxq_pop) begin
@@ -703,12 +577,13 @@ module qa_link #(
             f_exp_q   <= rxq_head[7:0];
             f_nres_q  <= {N_W{1'b0}};
             f_ident_q <= 1'b0;
-            f_aidx_q  <= 4'd0;
+            f_vd_q    <= 1'b0;
+            f_aidx_q  <= 3'd0;
             f_state_q <= F_DECODE;
           end
         end
         F_DECODE: begin
-          f_aidx_q <= 4'd0;
+          f_aidx_q <= 3'd0;
           if (f_st_q != ST_OK) begin
             f_state_q <= F_RSP;  // damaged frame: answer with the parser's status
           end else if (f_op_q > OP_NET_RUN && f_op_q != OP_LOAD_MORE && f_op_q != OP_RESET) begin
@@ -724,7 +599,7 @@ module qa_link #(
             end else begin
               f_nres_q  <= (f_op_q == OP_CLEAR) ? {N_W{1'b0}} : N_IDENT_CORE;
               f_ident_q <= (f_op_q == OP_IDENT);
-              f_nargs_q <= 4'd0;
+              f_nargs_q <= 3'd0;
               f_dat_q   <= 16'd0;
               f_phase_q <= SP_OP;
               f_state_q <= F_SEND;
@@ -736,20 +611,28 @@ module qa_link #(
               reject(ST_BAD_SIZE, f_len_q);
             end else begin
               ld_left_q <= ld_left_q - f_len_w;
-              f_nargs_q <= 4'd0;
+              f_nargs_q <= 3'd0;
               f_dat_q   <= f_len_q;
               f_phase_q <= SP_DATA;
               f_state_q <= (f_len_q == 16'd0) ? F_RSP : F_SEND;
             end
+          end else if (f_op_q == OP_RUN || f_op_q == OP_NET_RUN) begin
+            // the opcode and the 13 or 4 argument bytes straight from the
+            // buffer; the core checks the arguments (its verdict, F_RSP)
+            if (f_len_q != ((f_op_q == OP_RUN) ? 16'd13 : 16'd4)) begin
+              reject(ST_BAD_SIZE, f_len_q);
+            end else begin
+              f_nargs_q <= 3'd0;
+              f_dat_q   <= f_len_q;
+              f_phase_q <= SP_OP;
+              f_vd_q    <= 1'b1;
+              f_state_q <= F_SEND;
+            end
           end else begin
-            // commands with arguments: the loads, RUN, NET_RUN
-            f_nargs_q <= (f_op_q == OP_RUN) ? 4'd13 : (f_op_q == OP_NET_LOAD) ? 4'd1 :
-                (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA || f_op_q == OP_NET_RUN) ?
-                4'd4 : 4'd3;
-            ck_q <= (f_op_q == OP_RUN) ? CK_RUNARGS : (f_op_q == OP_NET_RUN) ? CK_NET : CK_LOAD;
-            if ((f_op_q == OP_RUN && f_len_q != 16'd13) ||
-                (f_op_q == OP_NET_RUN && f_len_q != 16'd4) ||
-                (f_op_q == OP_NET_LOAD && f_len_q < 16'd1) ||
+            // the loads: argument bytes, then data
+            f_nargs_q <= (f_op_q == OP_NET_LOAD) ? 3'd1 :
+                (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? 3'd4 : 3'd3;
+            if ((f_op_q == OP_NET_LOAD && f_len_q < 16'd1) ||
                 ((f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) && f_len_q < 16'd4) ||
                 (f_op_q <= OP_LOAD_P && f_len_q < 16'd3))
               reject(ST_BAD_SIZE, f_len_q);
@@ -759,147 +642,32 @@ module qa_link #(
         F_ARGS: begin
           f_arg_q <= f_arg_in;
           rd_q <= rd_d;
-          f_aidx_q <= f_aidx_q + 4'd1;
-          if (f_aidx_q == f_nargs_q - 4'd1) f_state_q <= F_CHECK;
+          f_aidx_q <= f_aidx_q + 3'd1;
+          if (f_aidx_q == f_nargs_q - 3'd1) f_state_q <= F_CHECK;
         end
         F_CHECK: begin
-          case (ck_q)
-            CK_LOAD: begin
-              if (ld_data_w > ld_total) begin
-                reject(ST_BAD_SIZE, f_len_q - {12'd0, f_nargs_q});
-              end else begin
-                ld_left_q <= ld_total - ld_data_w;
-                ld_net_q  <= (f_op_q == OP_NET_LOAD);
-                if (f_op_q == OP_NET_LOAD) begin
-                  // as qa_core: a table of more than NL_MAX layers is none
-                  nl_n_q  <= ({16'd0, ld_count} > NL_MAX) ? 5'd0 : ld_count[4:0];
-                  nl_wl_q <= 5'd0;
-                  nl_wb_q <= 4'd0;
-                end
-                f_dat_q   <= f_len_q - {12'd0, f_nargs_q};
-                f_aidx_q  <= 4'd0;
-                f_phase_q <= SP_OP;
-                f_state_q <= F_SEND;
-              end
-            end
-            CK_RUNARGS: begin
-              // xbank, wbank, rg, cg, k, last_rows, last_cols, round, lo, hi
-              rq_wbase_q <= f_arg_q[8] ? WB_DEPTH[15:0] : 16'd0;
-              rq_pbase_q <= f_arg_q[8] ? PG_MAX[15:0] : 16'd0;
-              rq_rg_q    <= f_arg_q[31:16];
-              rq_cg_q    <= f_arg_q[47:32];
-              rq_k_q     <= f_arg_q[63:48];
-              rq_lrows_q <= f_arg_q[71:64];
-              rq_lcols_q <= f_arg_q[79:72];
-              rq_round_q <= f_arg_q[87:80];
-              rq_lo_q    <= f_arg_q[95:88];
-              rq_hi_q    <= f_arg_q[103:96];
-              rq_wb_q    <= 1'b0;
-              ck_q       <= CK_BASIC;
-            end
-            CK_NET: begin
-              // xbank, rg (2), last_rows
-              if (nl_n_q == 5'd0) begin
-                reject(ST_BAD_ARG, 16'd0);
-              end else begin
-                net_l_q  <= 5'd0;
-                nf_idx_q <= 5'd0;
-                ck_q     <= CK_FETCH;
-              end
-            end
-            CK_FETCH: begin
-              // descriptor: wbase (2), pbase (2), cg (2), k (2), last_cols,
-              // round, lo, hi; byte n arrives while nf_idx_q is n+1
-              nf_idx_q <= nf_idx_q + 5'd1;
-              case (nf_idx_q)
-                5'd1: rq_wbase_q[7:0] <= nt_rd_data;
-                5'd2: rq_wbase_q[15:8] <= nt_rd_data;
-                5'd3: rq_pbase_q[7:0] <= nt_rd_data;
-                5'd4: rq_pbase_q[15:8] <= nt_rd_data;
-                5'd5: rq_cg_q[7:0] <= nt_rd_data;
-                5'd6: rq_cg_q[15:8] <= nt_rd_data;
-                5'd7: rq_k_q[7:0] <= nt_rd_data;
-                5'd8: rq_k_q[15:8] <= nt_rd_data;
-                5'd9: rq_lcols_q <= nt_rd_data;
-                5'd10: rq_round_q <= nt_rd_data;
-                5'd11: rq_lo_q <= nt_rd_data;
-                5'd12: begin
-                  rq_hi_q    <= nt_rd_data;
-                  rq_rg_q    <= f_arg_q[23:8];
-                  rq_lrows_q <= f_arg_q[31:24];
-                  rq_wb_q    <= (net_l_q + 5'd1 < nl_n_q);
-                  ck_q       <= CK_BASIC;
-                end
-                default: ;
-              endcase
-            end
-            CK_BASIC: begin
-              if (!rq_basic_ok) begin
-                reject(ST_BAD_ARG, 16'd0);
-              end else begin
-                mul_start(m_rg[MP_W-1:0], m_k[MB_W-1:0]);
-                ck_q <= CK_X;
-              end
-            end
-            CK_X: begin
-              if (mul_done) begin
-                if (!mul_le_x) begin
-                  reject(ST_BAD_ARG, 16'd0);
-                end else begin
-                  mul_start(m_cg[MP_W-1:0], m_k[MB_W-1:0]);
-                  ck_q <= CK_W;
-                end
-              end
-            end
-            CK_W: begin
-              if (mul_done) begin
-                if (!rq_w_ok) begin
-                  reject(ST_BAD_ARG, 16'd0);
-                end else if (rq_wb_q) begin
-                  mul_start(m_cols[MP_W-1:0], m_rg[MB_W-1:0]);
-                  ck_q <= CK_N;
-                end else begin
-                  mul_start(m_rows[MP_W-1:0], m_cols[MB_W-1:0]);
-                  ck_q <= CK_R;
-                end
-              end
-            end
-            CK_N: begin
-              if (mul_done) begin
-                mul_busy_q <= 1'b0;
-                if (!mul_le_x) begin
-                  reject(ST_BAD_ARG, 16'd0);
-                end else begin
-                  net_l_q  <= net_l_q + 5'd1;
-                  nf_idx_q <= 5'd0;
-                  ck_q     <= CK_FETCH;
-                end
-              end
-            end
-            default: begin  // CK_R
-              if (mul_done) begin
-                mul_busy_q <= 1'b0;
-                f_nres_q   <= mul_p_q[N_W-1:0];
-                f_dat_q    <= 16'd0;
-                f_aidx_q   <= 4'd0;
-                f_phase_q  <= SP_OP;
-                f_state_q  <= F_SEND;
-              end
-            end
-          endcase
+          if (ld_data_w > ld_total) begin
+            reject(ST_BAD_SIZE, ld_data);
+          end else begin
+            ld_left_q <= ld_total - ld_data_w;
+            f_dat_q   <= ld_data;
+            f_aidx_q  <= 3'd0;
+            f_phase_q <= SP_OP;
+            f_state_q <= F_SEND;
+          end
         end
         F_SEND: begin
           if (cmd_fire) begin
             case (f_phase_q)
               SP_OP: begin
-                if (f_nargs_q != 4'd0) f_phase_q <= SP_ARG;
+                if (f_nargs_q != 3'd0) f_phase_q <= SP_ARG;
                 else if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
                 else f_state_q <= F_RSP;
               end
               SP_ARG: begin
-                f_arg_q  <= {8'd0, f_arg_q[103:8]};  // the next byte to [7:0]
-                f_aidx_q <= f_aidx_q + 4'd1;
-                if (f_aidx_q == f_nargs_q - 4'd1) begin
+                f_arg_q  <= {8'd0, f_arg_q[31:8]};  // the next byte to [7:0]
+                f_aidx_q <= f_aidx_q + 3'd1;
+                if (f_aidx_q == f_nargs_q - 3'd1) begin
                   if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
                   else f_state_q <= F_RSP;
                 end
@@ -913,7 +681,19 @@ module qa_link #(
           end
         end
         default: begin  // F_RSP
-          if (rq_in_ready) begin
+          if (f_vd_q) begin
+            // RUN, NET_RUN: the core's verdict (it cannot come earlier: the
+            // core decides only once it has the last byte, which moved in
+            // the clock this state was entered)
+            if (s_vd_valid_i) begin
+              f_vd_q   <= 1'b0;
+              f_nres_q <= s_vd_bytes_i[N_W-1:0];
+              if (!s_vd_ok_i) begin
+                f_st_q  <= ST_BAD_ARG;
+                f_exp_q <= f_seq_q + 8'd1;
+              end
+            end
+          end else if (rq_in_ready) begin
             rq_push   <= 1'b1;
             rq_in     <= {f_op_q, f_seq_q, f_st_q,
                           (f_st_q == ST_OK) ? f_nres_q : f_exp_ext[N_W-1:0],
@@ -1129,8 +909,7 @@ module qa_link #(
                     rxq_valid || (f_state_q != F_IDLE) || rq_push || rq_valid ||
                     (t_state_q != T_IDLE) || enc_valid || m_tx_valid_o);
 
-  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count, rq_rows24, rq_cols24, m_rg, m_cg, m_k,
-                     m_rows, m_cols, f_exp_ext};
+  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count, f_exp_ext, s_vd_bytes_i};
 
 endmodule
 

@@ -9,11 +9,18 @@
 // until the next `last`. All registers advance only while en_i is high (the
 // array's single global enable). Only control state (valid/first/last) is
 // reset; data registers are not.
+//
+// PROD_REG = 1 registers the product (for a multiplier block's output
+// register, and to keep the multiplier and the accumulator's carry chain in
+// separate cycles) and accumulates it one cycle later, with its flags as they
+// leave the PE: res_o then changes one cycle later, and qa_array delays its
+// row_done_o to match.
 `default_nettype none
 
 module qa_pe #(
-    parameter integer DATA_W = 8,  // operand width in bits (signed)
-    parameter integer ACC_W  = 32  // accumulator width in bits (signed)
+    parameter integer DATA_W   = 8,  // operand width in bits (signed)
+    parameter integer ACC_W    = 32, // accumulator width in bits (signed)
+    parameter integer PROD_REG = 0   // 1: product registered, accumulated a cycle later
 ) (
     input  wire                     clk_i,
     input  wire                     rst_i,
@@ -43,10 +50,6 @@ module qa_pe #(
   endgenerate
 
   wire signed [2*DATA_W-1:0] prod = a_i * b_i;
-  wire signed [ACC_W-1:0] prod_ext = {{(ACC_W - 2 * DATA_W) {prod[2*DATA_W-1]}}, prod};
-
-  reg signed [ACC_W-1:0] acc_q;
-  wire signed [ACC_W-1:0] sum = first_i ? prod_ext : acc_q + prod_ext;
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -64,10 +67,39 @@ module qa_pe #(
     if (en_i) begin
       a_o <= a_i;
       b_o <= b_i;
-      if (valid_i) begin
-        acc_q <= sum;
-        if (last_i) res_o <= sum;
+    end
+  end
+
+  // the product being accumulated and its flags: this beat's, or (PROD_REG)
+  // the previous beat's, registered beside the flags that leave the PE
+  wire signed [2*DATA_W-1:0] p;
+  wire p_valid, p_first, p_last;
+  generate
+    if (PROD_REG != 0) begin : g_prod_reg
+      reg signed [2*DATA_W-1:0] prod_q;
+      always @(posedge clk_i) begin
+        if (en_i) prod_q <= prod;
       end
+      assign p = prod_q;
+      assign p_valid = valid_o;
+      assign p_first = first_o;
+      assign p_last = last_o;
+    end else begin : g_prod_comb
+      assign p = prod;
+      assign p_valid = valid_i;
+      assign p_first = first_i;
+      assign p_last = last_i;
+    end
+  endgenerate
+
+  wire signed [ACC_W-1:0] p_ext = {{(ACC_W - 2 * DATA_W) {p[2*DATA_W-1]}}, p};
+  reg signed [ACC_W-1:0] acc_q;
+  wire signed [ACC_W-1:0] sum = p_first ? p_ext : acc_q + p_ext;
+
+  always @(posedge clk_i) begin
+    if (en_i && p_valid) begin
+      acc_q <= sum;
+      if (p_last) res_o <= sum;
     end
   end
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // qa_chip_sim.cpp - the C API of qa_chip_sim.h over the chip models built
 // into the library. The build passes the list of models as
-//   -DQA_CHIP_MODEL_LIST='QA_C(icebreaker,4,4,48000000,12000000) ...'
-// (name, rows, cols, clock in Hz, baud), the default first.
+//   -DQA_CHIP_MODEL_LIST='QA_C(ulx3s_25f,"ulx3s-25f",4,7,75000000,3000000) ...'
+// (identifier, name, rows, cols, clock in Hz, baud), the default first.
 #include "qa_chip_sim.h"
 #include "qa_chip_model.h"
 
@@ -13,7 +13,7 @@
 #error "QA_CHIP_MODEL_LIST must name the built chip models"
 #endif
 
-#define QA_C(name, r, c, hz, baud) qa_chip_model *qa_chip_new_##name();
+#define QA_C(id, name, r, c, hz, baud) qa_chip_model *qa_chip_new_##id();
 QA_CHIP_MODEL_LIST
 #undef QA_C
 
@@ -24,7 +24,7 @@ struct entry {
 	qa_chip_model *(*create)();
 };
 
-#define QA_C(name, r, c, hz, baud) { { #name, r, c, hz, baud }, qa_chip_new_##name },
+#define QA_C(id, name, r, c, hz, baud) { { name, r, c, hz, baud }, qa_chip_new_##id },
 const entry models[] = { QA_CHIP_MODEL_LIST };
 #undef QA_C
 const size_t n_models = sizeof models / sizeof models[0];

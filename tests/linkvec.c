@@ -39,7 +39,7 @@ typedef struct cfg {
 } cfg;
 
 /* the core command stream the link was written for (docs/architecture.md):
- * qa_link mirrors its rules, so a new version must fail this test */
+ * qa_link knows its command sizes, so a new version must fail this test */
 #define CORE_VERSION 2
 #define CORE_NL_MAX 16
 
@@ -587,7 +587,8 @@ static void case_errors(sess *s)
 	cmd_reject(s, QA_POP_LOAD_W, buf, 3 + 2 * c->cols + 1, QA_PST_BAD_SIZE,
 		   "bad_size_load_too_much_data");
 
-	/* RUN arguments the core would reject */
+	/* RUN arguments the core refuses: the link forwards the RUN and answers
+	 * BAD_ARG on the core's verdict */
 	uint8_t run[QA_PROTO_RUN_ARGS] = { 0, 0, 1, 0, 1, 0, 4, 0, 1, 1, 1,
 					   0x80, 0x7F };
 	uint8_t bad[QA_PROTO_RUN_ARGS];
@@ -628,6 +629,10 @@ static void case_errors(sess *s)
 	uint8_t nr[QA_PROTO_NET_RUN_ARGS] = { 0, 1, 0, 1 };
 	cmd_reject(s, QA_POP_NET_RUN, nr, sizeof nr, QA_PST_BAD_ARG,
 		   "bad_arg_net_run_no_table");
+	/* the core refused them, so its status word has bit 2, as on the raw
+	 * command stream; nothing ran */
+	counters_st(s, 0, 0, 4, "bad_arg_sets_core_status");
+	cmd_ok(s, QA_POP_CLEAR, NULL, 0, "bad_arg_clear");
 	{
 		size_t n = (CORE_NL_MAX + 1) * QA_PROTO_LAYER_BYTES;
 		uint8_t *tb = calloc(n, 1);
@@ -645,6 +650,9 @@ static void case_errors(sess *s)
 	}
 	cmd_reject(s, QA_POP_NET_RUN, nr, sizeof nr, QA_PST_BAD_ARG,
 		   "bad_arg_net_run_table_too_long");
+	/* bit 1: the table was too long for the core; bit 2: refused NET_RUN */
+	counters_st(s, 0, 0, 6, "table_too_long_core_status");
+	cmd_ok(s, QA_POP_CLEAR, NULL, 0, "table_too_long_clear");
 
 	/* a load past a memory's end reaches the core, which flags it in its
 	 * status word (bit 1) as on the raw command stream */
@@ -907,35 +915,58 @@ static void case_net(sess *s)
 	}
 	qa_net net = { 3, L, QA_ROUND_HALF_UP };
 	uint8_t nl = 3;
-	/* the table in frames of 10 bytes: the link's shadow copy of it is
-	 * filled across several LOAD_MORE frames */
+	/* the table in frames of 10 bytes: NET_LOAD's data spread over several
+	 * LOAD_MORE frames */
 	load_args(s, QA_POP_NET_LOAD, &nl, 1, table, sizeof table, 9, M_GOOD,
 		  "net_load_3_layers");
 	net_batch(s, &net, 10, 0, 41, &sat, "batch1");
 
 	/* a table whose second layer cannot write its results back: with rg
 	 * row groups between XB_DEPTH/12 and XB_DEPTH/8, rg*k (k = 8) and the
-	 * first layer's rg*N (N = 8) fit, the second's rg*N (N = 12) does not */
+	 * first layer's rg*N (N = 8) fit, the second's rg*N (N = 12) does not.
+	 * The core checks each layer when it reaches it, so layer 0 runs
+	 * (written back into X bank 1) before layer 1 is refused. Its input,
+	 * X bank 0, is zeros here: its outputs are then its biases shifted
+	 * (|bias| <= 2000, shift >= 6), none saturates, and the MAC counter
+	 * tells that it ran (M = 4*rg rows, K = 2, N = 8 for 4x4). */
 	uint8_t badt[3 * QA_PROTO_LAYER_BYTES];
 	put_layer(badt, 0, 0, 2, 2, 4, 1, -128, 127);
 	put_layer(badt + 12, 0, 0, 3, 8, 4, 1, -128, 127);
 	put_layer(badt + 24, 0, 0, 1, 12, 4, 1, -128, 127);
 	load_args(s, QA_POP_NET_LOAD, &nl, 1, badt, sizeof badt, 0, M_GOOD,
 		  "net_load_bad_table");
+	uint32_t rg1 = c->xb / 10, rg2 = c->xb / 8;
+	{
+		size_t nz = (size_t)rg2 * 2 * c->rows;
+		uint8_t *zx = calloc(nz, 1);
+		if (!zx) {
+			s->oom = 1;
+			goto out;
+		}
+		load(s, QA_POP_LOAD_X, 0, rg2 * 2, zx, nz, M_GOOD,
+		     "bad_table_x_zeros");
+		free(zx);
+	}
 	uint8_t nr[QA_PROTO_NET_RUN_ARGS] = { 0, 0, 0, 4 };
-	put16(nr + 1, c->xb / 10);
+	put16(nr + 1, rg1);
 	cmd_reject(s, QA_POP_NET_RUN, nr, sizeof nr, QA_PST_BAD_ARG,
 		   "bad_arg_net_run_layer1_write_back");
-	put16(nr + 1, c->xb / 8);
+	put16(nr + 1, rg2);
 	cmd_reject(s, QA_POP_NET_RUN, nr, sizeof nr, QA_PST_BAD_ARG,
 		   "bad_arg_net_run_layer1_write_back_at_limit");
-	counters(s, (uint32_t)(10 * 192), (uint32_t)sat, "counters_after_rejects");
+	uint32_t n0 = (uint32_t)(2 * C - (C - 4)); /* layer 0's N */
+	uint32_t layer0 = (uint32_t)(c->rows * rg1 - (c->rows - 4)) * 2 * n0 +
+			  (uint32_t)(c->rows * rg2 - (c->rows - 4)) * 2 * n0;
+	counters_st(s, (uint32_t)(10 * 192) + layer0, (uint32_t)sat, 4,
+		    "counters_after_rejects_layer0_ran");
+	cmd_ok(s, QA_POP_CLEAR, NULL, 0, "clear_after_rejects");
 
 	/* the good table again, and a batch from the other X bank */
 	load_args(s, QA_POP_NET_LOAD, &nl, 1, table, sizeof table, 0, M_GOOD,
 		  "net_load_again");
+	sat = 0;
 	net_batch(s, &net, 7, 1, 42, &sat, "batch2");
-	counters(s, (uint32_t)(17 * 192), (uint32_t)sat, "counters");
+	counters(s, (uint32_t)(7 * 192), (uint32_t)sat, "counters");
 out:
 	for (unsigned l = 0; l < 3; l++) {
 		free(w[l]);

@@ -21,8 +21,13 @@
  * --link-faults flip=P,drop=P,dup=P,garbage=P corrupts the sim-uart line
  * both ways (docs/protocol.md, section 7): every result must still be
  * exact, and the summary counts the link's recoveries.
+ *
+ * On the simulator models (--model), a raw command stream also checks that a
+ * RUN which waits behind an executing RUN keeps its own bounds check: out of
+ * bounds it is refused, in bounds its W range stays protected from loads.
  */
 #include "check.h"
+#include "qa_sim.h"
 #include "qarray.h"
 
 #include <getopt.h>
@@ -281,6 +286,176 @@ static void directed(ctx *t, qa_dev *dev, const qa_info *in)
 	}
 }
 
+/* ---- the raw command stream: RUNs that wait ------------------------------ */
+
+static size_t put_cmd(uint8_t *p, uint8_t op, const uint8_t *a, size_t n)
+{
+	p[0] = op;
+	memcpy(p + 1, a, n);
+	return 1 + n;
+}
+
+/* a load of count units (words or groups) of unit bytes, all `v` */
+static size_t put_load(uint8_t *p, uint8_t op, unsigned bank, unsigned count,
+		       size_t unit, uint8_t v)
+{
+	uint8_t a[3] = { (uint8_t)bank, (uint8_t)count, (uint8_t)(count >> 8) };
+	size_t at = put_cmd(p, op, a, sizeof a);
+	memset(p + at, v, count * unit);
+	return at + count * unit;
+}
+
+static size_t put_run(uint8_t *p, unsigned xbank, unsigned wbank, unsigned rg,
+		      unsigned cg, unsigned k, unsigned R, unsigned C)
+{
+	uint8_t a[13] = { (uint8_t)xbank, (uint8_t)wbank, (uint8_t)rg,
+			  (uint8_t)(rg >> 8), (uint8_t)cg, (uint8_t)(cg >> 8),
+			  (uint8_t)k, (uint8_t)(k >> 8), (uint8_t)R, (uint8_t)C,
+			  QA_ROUND_HALF_UP, 0x80, 0x7f };
+	return put_cmd(p, 0x05, a, sizeof a);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* A model of R x C with the common loads done: X bank 0 and W bank 0 hold
+ * KA words of zeros, X bank 1 RGB*KB words of ones, W bank 1 KB words of
+ * ones, both parameter banks group 0 bias 0 shift 0; counters cleared.
+ * *xb is the model's XB_DEPTH. Returns NULL (after a failed check) when
+ * the model does not answer. */
+enum { KA = 256, KB = 100, RGB = 4 };
+
+static qa_sim *raw_open(ctx *t, unsigned R, unsigned C, unsigned *xb,
+			const char *name)
+{
+	qa_sim *sim = NULL;
+	uint8_t id[20], op = 0x01;
+	uint8_t *cmd = NULL;
+	if (qa_sim_create(&sim, R, C) != 0) {
+		check(&t->chk, 0, name, "no simulator model %ux%u", R, C);
+		return NULL;
+	}
+	/* IDENT first: the X depth decides the out-of-bounds RUN */
+	if (qa_sim_push(sim, &op, 1) || qa_sim_wait_out(sim, 20, 100000) ||
+	    qa_sim_pull(sim, id, 20) != 20) {
+		check(&t->chk, 0, name, "IDENT did not answer");
+		goto fail;
+	}
+	*xb = (unsigned)id[8] | (unsigned)id[9] << 8;
+	if (*xb < RGB * KB || *xb < KA) {
+		check(&t->chk, 0, name, "XB_DEPTH %u too small for the test", *xb);
+		goto fail;
+	}
+	cmd = malloc(64 + (size_t)KA * (R + C) + (size_t)RGB * KB * R +
+		     (size_t)KB * C + 10 * (size_t)C);
+	if (!cmd) {
+		check(&t->chk, 0, name, "out of memory");
+		goto fail;
+	}
+	size_t at = 0;
+	at += put_load(cmd + at, 0x02, 0, KA, R, 0);
+	at += put_load(cmd + at, 0x03, 0, KA, C, 0);
+	at += put_load(cmd + at, 0x04, 0, 1, 5 * (size_t)C, 0);
+	at += put_load(cmd + at, 0x02, 1, RGB * KB, R, 1);
+	at += put_load(cmd + at, 0x03, 1, KB, C, 1);
+	at += put_load(cmd + at, 0x04, 1, 1, 5 * (size_t)C, 0);
+	cmd[at++] = 0x07; /* CLEAR */
+	if (qa_sim_push(sim, cmd, at)) {
+		check(&t->chk, 0, name, "out of memory");
+		goto fail;
+	}
+	free(cmd);
+	return sim;
+fail:
+	free(cmd);
+	qa_sim_destroy(sim);
+	return NULL;
+}
+
+/* push cmd, wait for exactly want response bytes (and no more) into out */
+static size_t raw_exchange(qa_sim *sim, const uint8_t *cmd, size_t n,
+			   uint8_t *out, size_t want, size_t cap)
+{
+	if (qa_sim_push(sim, cmd, n))
+		return 0;
+	qa_sim_wait_out(sim, want, 100000);
+	qa_sim_step(sim, 5000);
+	return qa_sim_pull(sim, out, cap);
+}
+
+/* The core checks a RUN's bounds in P_CHECK and starts it in P_EXEC, where it
+ * waits while another RUN executes. Whatever it waited, (1) a RUN with
+ * rg*k > XB_DEPTH is refused (status bit 2, no results), and (2) a good RUN
+ * that waited still holds off a W load into the words it reads: RUN B reads
+ * W bank 1 once per row group while a LOAD_W of zeros into those words
+ * follows it; the load must wait for B, so all of B's outputs stay KB. */
+static void raw_waiting_runs(ctx *t, unsigned R, unsigned C)
+{
+	char name[160];
+	uint8_t cmd[64], out[64 * 64 * (RGB + 1) + 128];
+	size_t rc = (size_t)R * C, at, got = 0, want;
+	unsigned xb;
+	uint32_t macs_a = (uint32_t)(rc * KA);
+
+	/* (1) A, then an out-of-bounds RUN that waits for it, then COUNTERS */
+	snprintf(name, sizeof name, "%s/raw_waiting_run_out_of_bounds_refused",
+		 t->model);
+	qa_sim *sim = raw_open(t, R, C, &xb, name);
+	if (sim) {
+		at = put_run(cmd, 0, 0, 1, 1, KA, R, C);
+		at += put_run(cmd + at, 1, 0, 2, 1, xb, R, C);
+		cmd[at++] = 0x06;
+		want = rc + 20;
+		got = raw_exchange(sim, cmd, at, out, want, sizeof out);
+		int ok = got == want && le32(out + rc + 16) == 4 &&
+			 le32(out + rc + 4) == macs_a;
+		for (size_t i = 0; ok && i < rc; i++)
+			ok = out[i] == 0;
+		check(&t->chk, ok, name,
+		      "%zu response bytes (want %zu: RUN A's, then COUNTERS); "
+		      "status %u (want 4), macs %u (want %u)",
+		      got, want, got >= rc + 20 ? le32(out + rc + 16) : 0,
+		      got >= rc + 20 ? le32(out + rc + 4) : 0, macs_a);
+		qa_sim_destroy(sim);
+	}
+
+	/* (2) A, then B waiting for it, then a LOAD_W into B's W words */
+	snprintf(name, sizeof name, "%s/raw_waiting_run_keeps_its_w_range",
+		 t->model);
+	sim = raw_open(t, R, C, &xb, name);
+	if (sim) {
+		size_t rb = RGB * rc, bad = 0;
+		uint8_t *ld = malloc(8 + (size_t)KB * C);
+		int ok = 0;
+		if (ld) {
+			at = put_run(cmd, 0, 0, 1, 1, KA, R, C);
+			at += put_run(cmd + at, 1, 1, RGB, 1, KB, R, C);
+			size_t nl = put_load(ld, 0x03, 1, KB, C, 0);
+			ld[nl++] = 0x06;
+			if (qa_sim_push(sim, cmd, at) == 0) {
+				want = rc + rb + 20;
+				got = raw_exchange(sim, ld, nl, out, want,
+						   sizeof out);
+				for (size_t i = 0; got == want && i < rb; i++)
+					bad += out[rc + i] != KB;
+				ok = got == want && bad == 0 &&
+				     le32(out + rc + rb + 16) == 0 &&
+				     le32(out + rc + rb + 4) ==
+					     macs_a + (uint32_t)(rb * KB);
+			}
+			free(ld);
+		}
+		check(&t->chk, ok, name,
+		      "%zu response bytes (want %zu), %zu of %zu outputs of RUN B "
+		      "differ from %d",
+		      got, rc + rb + 20, bad, rb, KB);
+		qa_sim_destroy(sim);
+	}
+}
+
 /* ---- random cases -------------------------------------------------------- */
 
 static int random_case(gemm_case *c, uint64_t seed, long idx,
@@ -437,8 +612,11 @@ int main(int argc, char **argv)
 		unsigned before = t.chk.failed;
 		t.cycles = t.macs = 0;
 		t.resent = t.damaged = t.probes = t.retries = 0;
-		if ((!have_only || only < 0) && !random_only)
+		if ((!have_only || only < 0) && !random_only) {
 			directed(&t, dev, &in);
+			if (!by_target)
+				raw_waiting_runs(&t, in.rows, in.cols);
+		}
 		int q = t.chk.quiet;
 		t.chk.quiet = 1;
 		long lo = have_only ? only : 0, hi = have_only ? only + 1 : count;

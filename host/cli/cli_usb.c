@@ -138,11 +138,13 @@ int cli_list(int argc, char **argv)
 void cli_emu_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: qarray emu [--board icebreaker|ulx3s] [EMU-OPTIONS] -- COMMAND [ARG...]\n"
+		"Usage: qarray emu [--board BOARD] [EMU-OPTIONS] -- COMMAND [ARG...]\n"
 		"Run COMMAND with an emulated board attached: an FTDI USB bridge\n"
-		"(FT2232H for icebreaker, FT231X for ulx3s) that COMMAND's libusb and\n"
-		"libftdi find as real hardware (umockdev), its UART wired bit by bit\n"
-		"to the cycle-accurate RTL of the whole chip. In COMMAND, the board is\n"
+		"(FT2232H for icebreaker, FT231X for ulx3s, ulx3s-45f, ulx3s-25f)\n"
+		"that COMMAND's libusb and libftdi find as real hardware (umockdev),\n"
+		"its UART wired bit by bit to the cycle-accurate RTL of the whole chip\n"
+		"built with that board's parameters (`qarray list` shows the built\n"
+		"boards; default icebreaker). In COMMAND, the board is\n"
 		"--target ftdi (the only bridge) or $QARRAY_EMU_TARGET. For example\n"
 		"\n"
 		"  qarray emu --board icebreaker -- qarray gemm --target ftdi \\\n"

@@ -10,7 +10,9 @@
 // per bit. Reset: until the PLL locks, plus 1024 cycles, and while PWRn is
 // pressed. LEDs (active high): 0 heartbeat, 1 busy, 2 error, 7 PLL locked.
 // The PEs use the generic qa_pe: Yosys maps its multiplier onto a
-// MULT18X18D.
+// MULT18X18D; PROD_REG registers the product and RD_REG the operand memories'
+// read data (defaults 1: the multiplier, the accumulator's carry chain and the
+// block RAM read path each get their own cycle).
 `default_nettype none
 
 module qa_ulx3s #(
@@ -21,6 +23,8 @@ module qa_ulx3s #(
     parameter integer WB_DEPTH    = 8192,      // W words per bank
     parameter integer PG_MAX      = 64,        // bias/shift groups per bank
     parameter integer RXBUF_BYTES = 4096,      // link receive buffer in bytes
+    parameter integer PROD_REG    = 1,         // products registered (qa_core)
+    parameter integer RD_REG      = 1,         // operand reads registered (qa_core)
     parameter integer CLK_HZ      = 75000000,  // core clock the PLL makes, in Hz
     parameter integer BAUD        = 3000000,   // UART line rate in bit/s
     parameter integer PLL_CLKI_DIV  = 1,       // EHXPLLL reference divider
@@ -89,7 +93,9 @@ module qa_ulx3s #(
       .PG_MAX     (PG_MAX),
       .CLK_HZ     (CLK_HZ),
       .BAUD       (BAUD),
-      .RXBUF_BYTES(RXBUF_BYTES)
+      .RXBUF_BYTES(RXBUF_BYTES),
+      .PROD_REG   (PROD_REG),
+      .RD_REG     (RD_REG)
   ) u_chip (
       .clk_i          (clk),
       .rst_i          (rst),
