@@ -143,7 +143,7 @@ module qa_chip #(
       .m_tx_ready_i (tx_ready),
       .m_cmd_data_o (cmd_data),
       .m_cmd_valid_o(cmd_valid),
-      .m_cmd_ready_i(cmd_ready),
+      .m_cmd_ready_i(cs_ready),
       .s_rsp_data_i (rsp_data),
       .s_rsp_valid_i(rsp_valid),
       .s_rsp_ready_o(rsp_ready),
@@ -156,6 +156,21 @@ module qa_chip #(
       .idle_o       (link_idle),
       .error_o      (link_error)
   );
+
+  // One register on the command stream between the link and the core
+  // (timing: the link's receive-buffer read and the core's argument decode
+  // fall in separate cycles); ready passes through, so a byte still moves
+  // every clock. Flushed with the core.
+  reg [7:0] cs_data_q;
+  reg cs_valid_q;
+  wire cs_ready = !cs_valid_q || cmd_ready;
+  always @(posedge clk_i) begin
+    if (rst_i || core_rst) cs_valid_q <= 1'b0;
+    else if (cs_ready) cs_valid_q <= cmd_valid;
+  end
+  always @(posedge clk_i) begin
+    if (cs_ready && cmd_valid) cs_data_q <= cmd_data;
+  end
 
   qa_core #(
       .ROWS    (ROWS),
@@ -173,8 +188,8 @@ module qa_chip #(
   ) u_core (
       .clk_i        (clk_i),
       .rst_i        (core_rst),
-      .s_cmd_data_i (cmd_data),
-      .s_cmd_valid_i(cmd_valid),
+      .s_cmd_data_i (cs_data_q),
+      .s_cmd_valid_i(cs_valid_q),
       .s_cmd_ready_o(cmd_ready),
       .m_rsp_data_o (rsp_data),
       .m_rsp_valid_o(rsp_valid),

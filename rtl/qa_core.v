@@ -195,7 +195,15 @@ module qa_core #(
   reg [15:0] rq_wbase_q, rq_pbase_q, rq_rg_q, rq_cg_q, rq_k_q;
   reg [7:0] rq_lrows_q, rq_lcols_q, rq_round_q, rq_lo_q, rq_hi_q;
   reg rq_wb_q;  // write the results into the other X bank
-  wire [31:0] rq_n = {16'd0, rq_cg_q} * COLS - (COLS - {24'd0, rq_lcols_q});  // output columns
+  // cg * COLS as shifted adds of the constant's bits (no multiplier block)
+  reg [31:0] rq_cg_cols;
+  integer cb;
+  always @(*) begin
+    rq_cg_cols = 32'd0;
+    for (cb = 0; cb < 7; cb = cb + 1)
+      if (((COLS >> cb) & 1) != 0) rq_cg_cols = rq_cg_cols + ({16'd0, rq_cg_q} << cb);
+  end
+  wire [31:0] rq_n = rq_cg_cols - (COLS - {24'd0, rq_lcols_q});  // output columns
 
   // bounds check: products by shift-add, one bit of rg and cg per cycle
   // (rg*k, cg*k, rg*N). rg*k and cg*k are kept to PB_W bits, enough for every
@@ -224,8 +232,12 @@ module qa_core #(
   // the second product has at most RI_W terms).
   reg rq_ok_q;
   reg [NRES_W-1:0] rq_nres_q;
+  // (ROWS - last_rows)*N is computed in two registered steps while the
+  // products run (timing): N in P_CHECK's first cycle, the product in its
+  // second; the products need at least two cycles more (mul_done), and the
+  // request holds still during P_CHECK.
   wire [7:0] rq_gap = ROWS[7:0] - rq_lrows_q;  // rows the last row group lacks
-  wire [NRES_W-1:0] rq_n_r = rq_n64[NRES_W-1:0];
+  reg [NRES_W-1:0] rq_n_q, rq_gap_n_q;
   wire [NRES_W-1:0] prod_n_r = prod_n64[NRES_W-1:0];
   reg [NRES_W-1:0] rq_rows_n, rq_gap_n;  // ROWS*(rg*N), (ROWS - last_rows)*N
   integer gb;
@@ -234,10 +246,14 @@ module qa_core #(
     rq_gap_n  = {NRES_W{1'b0}};
     for (gb = 0; gb < 7; gb = gb + 1) begin
       if (((ROWS >> gb) & 1) != 0) rq_rows_n = rq_rows_n + (prod_n_r << gb);
-      if (gb < RI_W && rq_gap[gb]) rq_gap_n = rq_gap_n + (rq_n_r << gb);
+      if (gb < RI_W && rq_gap[gb]) rq_gap_n = rq_gap_n + (rq_n_q << gb);
     end
   end
-  wire [NRES_W-1:0] rq_nres = rq_rows_n - rq_gap_n;
+  always @(posedge clk_i) begin
+    rq_n_q     <= rq_n64[NRES_W-1:0];
+    rq_gap_n_q <= rq_gap_n;
+  end
+  wire [NRES_W-1:0] rq_nres = rq_rows_n - rq_gap_n_q;
 
   // verdict sideband (see the header)
   reg vd_valid_q, vd_ok_q;
@@ -294,6 +310,16 @@ module qa_core #(
   wire [16:0] ld_base = (op_q == OP_LOAD_W) ? ({16'd0, arg_bank} << WA_W) :
       (op_q == OP_LOAD_P) ? ({16'd0, arg_bank} << PA_W) : {1'b0, arg_addr4};
   wire [16:0] ld_end = ld_base + {1'b0, ld_count};
+  // the W/P load range, registered (timing): a W or P load spends a first
+  // cycle in P_EXEC (ex_first_q) while these take the command's values, and
+  // P_LOAD's addresses use ld_base_q
+  reg [16:0] ld_base_q, ld_end_q;
+  reg ex_first_q;
+  always @(posedge clk_i) begin
+    ld_base_q  <= ld_base;
+    ld_end_q   <= ld_end;
+    ex_first_q <= (p_state_q != P_EXEC);
+  end
 
   wire out_idle = !run_active_q && !outq_valid;
   reg exec_ok;
@@ -303,10 +329,11 @@ module qa_core #(
       // one write port per X lane: no load while results are written back
       OP_LOAD_X: exec_ok = !(run_active_q && (run_wb_q || (run_xbank_q == arg_bank)));
       OP_LOAD_W, OP_LOAD_WA:
-      exec_ok = !(run_active_q && ((W_SPRAM != 0) ||
-                                   ((ld_base < run_wend_q) && (ld_end > run_wbase_q))));
+      exec_ok = !ex_first_q && !(run_active_q && ((W_SPRAM != 0) ||
+          ((ld_base_q < run_wend_q) && (ld_end_q > run_wbase_q))));
       OP_LOAD_P, OP_LOAD_PA:
-      exec_ok = !(run_active_q && (ld_base < run_pend_q) && (ld_end > run_pbase_q));
+      exec_ok = !ex_first_q &&
+          !(run_active_q && (ld_base_q < run_pend_q) && (ld_end_q > run_pbase_q));
       OP_RUN, OP_NET_RUN: exec_ok = !run_active_q;
       default: exec_ok = 1'b1;
     endcase
@@ -340,7 +367,7 @@ module qa_core #(
   };
 
   // load write ports (addresses in the flat memories; out of range dropped)
-  wire [16:0] ld_addr = ld_base + {1'b0, ld_word_q};
+  wire [16:0] ld_addr = ld_base_q + {1'b0, ld_word_q};
   wire in_load = (p_state_q == P_LOAD) && cmd_fire;
   wire ld_x_we = in_load && (op_q == OP_LOAD_X) && ({16'd0, ld_word_q} < XB_DEPTH);
   wire ld_w_we = in_load && is_wload && ({15'd0, ld_addr} < 2 * WB_DEPTH);
@@ -356,8 +383,8 @@ module qa_core #(
   wire ld_last_lane = is_pload ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1) :
       (ld_lane_q == ld_lanes - 7'd1);
   wire ld_range_bad = (op_q == OP_LOAD_X) ? ({16'd0, ld_count} > XB_DEPTH) :
-      is_wload ? ({15'd0, ld_end} > 2 * WB_DEPTH) :
-      is_pload ? ({15'd0, ld_end} > 2 * PG_MAX) : ({16'd0, ld_count} > NL_MAX);
+      is_wload ? ({15'd0, ld_end_q} > 2 * WB_DEPTH) :
+      is_pload ? ({15'd0, ld_end_q} > 2 * PG_MAX) : ({16'd0, ld_count} > NL_MAX);
 
   // network table: NL_MAX descriptors of ND_BYTES, 16-byte stride
   wire [8:0] nt_wr_addr = {ld_word_q[4:0], ld_lane_q[3:0]};
@@ -690,17 +717,28 @@ module qa_core #(
   wire desc_empty;
   wire drain_busy;
 
-  wire last_ri = (ri_q == run_rg_q - 16'd1);
-  wire last_ci = (ci_q == run_cg_q - 16'd1);
+  // last row group / column group / beat of the RUN: registered flags,
+  // updated with the counters (timing: no subtract-and-compare in front of
+  // the sequencer's enables)
+  reg last_ri_q, last_ci_q, last_kk_q;
+  wire last_ri = last_ri_q;
+  wire last_ci = last_ci_q;
   wire [7:0] tile_rows = last_ri ? run_lrows_q : ROWS[7:0];
   wire [7:0] tile_cols = last_ci ? run_lcols_q : COLS[7:0];
   // (tile_rows <= ROWS and tile_cols <= COLS: the RUN checks passed)
   wire [TR_W-1:0] tile_rows_n = tile_rows[TR_W-1:0];
   wire [TC_W-1:0] tile_cols_n = tile_cols[TC_W-1:0];
-  wire [TR_W+TC_W-1:0] tile_macs = tile_rows_n * tile_cols_n;
+  // rows * cols of the tile as shifted adds (a small product; no multiplier block)
+  reg [TR_W+TC_W-1:0] tile_macs;
+  integer tb;
+  always @(*) begin
+    tile_macs = {(TR_W + TC_W) {1'b0}};
+    for (tb = 0; tb < TR_W; tb = tb + 1)
+      if (tile_rows_n[tb]) tile_macs = tile_macs + ({{TR_W{1'b0}}, tile_cols_n} << tb);
+  end
 
   wire beat_first = (kk_q == 16'd0);
-  wire beat_last = (kk_q == run_k_q - 16'd1);
+  wire beat_last = last_kk_q;
   // a tile starts only when its descriptor will find room
   wire beat_go = issuing_q && (pad_q == {TN_W{1'b0}}) && !(beat_first && desc_full);
   wire [15:0] x_word = xbase_q + kk_q;
@@ -754,6 +792,9 @@ module qa_core #(
       ri_q        <= 16'd0;
       ci_q        <= 16'd0;
       kk_q        <= 16'd0;
+      last_ri_q   <= (rq_rg_q == 16'd1);
+      last_ci_q   <= (rq_cg_q == 16'd1);
+      last_kk_q   <= (rq_k_q == 16'd1);
       xbase_q     <= 16'd0;
       wbase_q     <= 16'd0;
       obase_q     <= {XA_W{1'b0}};
@@ -761,10 +802,14 @@ module qa_core #(
     end else if (en && beat_go) begin
       if (!beat_last) begin
         kk_q <= kk_q + 16'd1;
+        last_kk_q <= (kk_q + 16'd2 == run_k_q);
       end else begin
         kk_q <= 16'd0;
+        last_kk_q <= (run_k_q == 16'd1);
         if (last_ci) begin
           ci_q    <= 16'd0;
+          last_ci_q <= (run_cg_q == 16'd1);
+          last_ri_q <= (ri_q + 16'd2 == run_rg_q);
           wbase_q <= 16'd0;
           ocol_q  <= {XA_W{1'b0}};
           ri_q    <= ri_q + 16'd1;
@@ -772,6 +817,7 @@ module qa_core #(
           obase_q <= obase_q + run_n_q;
         end else begin
           ci_q    <= ci_q + 16'd1;
+          last_ci_q <= (ci_q + 16'd2 == run_cg_q);
           wbase_q <= wbase_q + run_k_q;
           ocol_q  <= ocol_q + COLS[XA_W-1:0];
         end
@@ -1167,8 +1213,13 @@ module qa_core #(
   assign outq_pop = !rsp_from_parser && m_rsp_ready_i;
 
   // =========================================================================
-  // Counters
+  // Counters (the MAC count a cycle after its beat: timing)
   // =========================================================================
+  reg [TR_W+TC_W-1:0] macs_inc_q;
+  always @(posedge clk_i) begin
+    if (rst_i) macs_inc_q <= {(TR_W + TC_W) {1'b0}};
+    else macs_inc_q <= (en && beat_go) ? tile_macs : {(TR_W + TC_W) {1'b0}};
+  end
   always @(posedge clk_i) begin
     if (rst_i || (p_state_q == P_EXEC && op_q == OP_CLEAR && exec_ok)) begin
       cnt_busy_q  <= 32'd0;
@@ -1178,7 +1229,7 @@ module qa_core #(
     end else begin
       if (run_active_q) cnt_busy_q <= cnt_busy_q + 32'd1;
       if (run_active_q && !en) cnt_stall_q <= cnt_stall_q + 32'd1;
-      if (en && beat_go) cnt_macs_q <= cnt_macs_q + {{(32 - TR_W - TC_W) {1'b0}}, tile_macs};
+      cnt_macs_q <= cnt_macs_q + {{(32 - TR_W - TC_W) {1'b0}}, macs_inc_q};
       if (rq_valid && rq_sat && en) cnt_sat_q <= cnt_sat_q + 32'd1;
     end
   end

@@ -478,19 +478,30 @@ module qa_link #(
   wire [2:0] rq_count;
 
   // loads: the count field times the data bytes per counted unit, each
-  // unit a constant (so the products are shifts and adds, no multiplier)
+  // unit a constant, so the products are shifts and adds (no multiplier
+  // block); registered, and compared in the second cycle of F_CHECK
   wire [15:0] ld_count = (f_op_q == OP_NET_LOAD) ? {8'd0, f_arg_q[7:0]} :
       (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? f_arg_q[31:16] : f_arg_q[23:8];
   wire [LD_W-1:0] ld_cnt_w = {{(LD_W - 16) {1'b0}}, ld_count};
-  reg [LD_W-1:0] ld_total;
+  function [LD_W-1:0] mulc;  // x * c for a constant c < 2^16
+    input [LD_W-1:0] x;
+    input integer c;
+    integer b;
+    begin
+      mulc = {LD_W{1'b0}};
+      for (b = 0; b < 16; b = b + 1) if (((c >> b) & 1) != 0) mulc = mulc + (x << b);
+    end
+  endfunction
+  reg [LD_W-1:0] ld_total, ld_total_q;
   always @(*) begin
     case (f_op_q)
-      OP_LOAD_X: ld_total = ld_cnt_w * ROWS[LD_W-1:0];
-      OP_LOAD_W, OP_LOAD_WA: ld_total = ld_cnt_w * COLS[LD_W-1:0];
-      OP_LOAD_P, OP_LOAD_PA: ld_total = ld_cnt_w * P_UNIT5[LD_W-1:0];
-      default: ld_total = ld_cnt_w * ND_BYTES[LD_W-1:0];  // OP_NET_LOAD
+      OP_LOAD_X: ld_total = mulc(ld_cnt_w, ROWS);
+      OP_LOAD_W, OP_LOAD_WA: ld_total = mulc(ld_cnt_w, COLS);
+      OP_LOAD_P, OP_LOAD_PA: ld_total = mulc(ld_cnt_w, P_UNIT5);
+      default: ld_total = mulc(ld_cnt_w, ND_BYTES);  // OP_NET_LOAD
     endcase
   end
+  always @(posedge clk_i) ld_total_q <= ld_total;
   wire [15:0] ld_data = f_len_q - {13'd0, f_nargs_q};  // data in this frame (len >= nargs)
   wire [LD_W-1:0] ld_data_w = {{(LD_W - 16) {1'b0}}, ld_data};
   wire [LD_W-1:0] f_len_w = {{(LD_W - 16) {1'b0}}, f_len_q};
@@ -646,10 +657,13 @@ module qa_link #(
           if (f_aidx_q == f_nargs_q - 3'd1) f_state_q <= F_CHECK;
         end
         F_CHECK: begin
-          if (ld_data_w > ld_total) begin
+          // first cycle (f_aidx_q == f_nargs_q): ld_total_q is being loaded
+          if (f_aidx_q == f_nargs_q) begin
+            f_aidx_q <= f_aidx_q + 3'd1;
+          end else if (ld_data_w > ld_total_q) begin
             reject(ST_BAD_SIZE, ld_data);
           end else begin
-            ld_left_q <= ld_total - ld_data_w;
+            ld_left_q <= ld_total_q - ld_data_w;
             f_dat_q   <= ld_data;
             f_aidx_q  <= 3'd0;
             f_phase_q <= SP_OP;

@@ -86,11 +86,19 @@ module qa_requant #(
 
   // ---- stage 2: floor shift, guard and sticky bits, the increment ----------
   wire signed [TW-1:0] q = t_q >>> shift_q;  // floor(t / 2^s): t_q is signed
-  wire [4:0] s1 = shift_q - 5'd1;
   wire [31:0] t_lo = t_q[31:0];
-  wire guard = (shift_q != 5'd0) && t_lo[s1];
-  wire [31:0] sticky_mask = (32'd1 << s1) - 32'd1;  // bits below the guard bit
-  wire sticky = (shift_q > 5'd1) && ((t_lo & sticky_mask) != 32'd0);
+  // bit b of t is the guard bit when b = s-1, a sticky bit when b < s-1:
+  // masks from comparisons with constants (no adder or shifter in this stage)
+  reg [31:0] guard_mask, sticky_mask;
+  integer mb;
+  always @(*) begin
+    for (mb = 0; mb < 32; mb = mb + 1) begin
+      guard_mask[mb]  = ({27'd0, shift_q} == mb + 1);
+      sticky_mask[mb] = ({27'd0, shift_q} > mb + 1);
+    end
+  end
+  wire guard = (t_lo & guard_mask) != 32'd0;
+  wire sticky = (t_lo & sticky_mask) != 32'd0;
   wire above = guard & sticky;  // rem > half
   wire tie = guard & ~sticky;  // rem == half
   wire t_neg = t_q[TW-1];
