@@ -479,10 +479,12 @@ module qa_link #(
 
   // loads: the count field times the data bytes per counted unit, each
   // unit a constant, so the products are shifts and adds (no multiplier
-  // block); registered, and compared in the second cycle of F_CHECK
+  // block); the count and then the total registered, and compared in the
+  // third cycle of F_CHECK
   wire [15:0] ld_count = (f_op_q == OP_NET_LOAD) ? {8'd0, f_arg_q[7:0]} :
       (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? f_arg_q[31:16] : f_arg_q[23:8];
-  wire [LD_W-1:0] ld_cnt_w = {{(LD_W - 16) {1'b0}}, ld_count};
+  reg [LD_W-1:0] ld_cnt_w;
+  always @(posedge clk_i) ld_cnt_w <= {{(LD_W - 16) {1'b0}}, ld_count};
   function [LD_W-1:0] mulc;  // x * c for a constant c < 2^16
     input [LD_W-1:0] x;
     input integer c;
@@ -657,8 +659,9 @@ module qa_link #(
           if (f_aidx_q == f_nargs_q - 3'd1) f_state_q <= F_CHECK;
         end
         F_CHECK: begin
-          // first cycle (f_aidx_q == f_nargs_q): ld_total_q is being loaded
-          if (f_aidx_q == f_nargs_q) begin
+          // first two cycles (f_aidx_q == f_nargs_q, f_nargs_q + 1): the
+          // count, then ld_total_q, are being loaded
+          if (f_aidx_q != f_nargs_q + 3'd2) begin
             f_aidx_q <= f_aidx_q + 3'd1;
           end else if (ld_data_w > ld_total_q) begin
             reject(ST_BAD_SIZE, ld_data);
