@@ -6,7 +6,8 @@
 // feeds NT tiles back to back, each the product of a free ROWS x K matrix X
 // and a free K x COLS matrix W (int8, fixed for the run), beat k of tile n
 // entering row i i clocks late and column j j clocks late, as the array's
-// header asks. Bubbles (beats with valid low, operands free) may come at any
+// header asks (with PE_PAIRS = 1 the array takes its operands broadcast:
+// every row and column in the same clock). Bubbles (beats with valid low, operands free) may come at any
 // clock, and the array's enable en_i is free: everything, the harness's
 // feeding included, advances only on enabled clocks.
 // Whenever row_done_o[i] is high on an enabled clock, row i has finished its
@@ -117,7 +118,7 @@ module fv_array #(
   reg [5:0] f_e;
   always @(*) begin
     for (f_r = 0; f_r < ROWS; f_r = f_r + 1) begin
-      f_e = entry(f_r);
+      f_e = entry((PE_PAIRS != 0) ? 0 : f_r);
       v_in[f_r] = f_e[5];
       first_in[f_r] = f_e[5] && (f_e[2:0] == 3'd0);
       last_in[f_r] = f_e[5] && (f_e[2:0] == K - 1);
@@ -125,7 +126,7 @@ module fv_array #(
           f_junk_a_i[f_r*DATA_W+:DATA_W];
     end
     for (f_c = 0; f_c < COLS; f_c = f_c + 1) begin
-      f_e = entry(f_c);
+      f_e = entry((PE_PAIRS != 0) ? 0 : f_c);
       b_in[f_c*DATA_W+:DATA_W] = f_e[5] ? w_at(f_e[4:3], f_e[2:0], f_c) :
           f_junk_b_i[f_c*DATA_W+:DATA_W];
     end

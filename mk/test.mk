@@ -14,6 +14,11 @@ RTL_SEED  ?= 20261126
 # 3 Mbaud line from a 75 MHz clock: 250 cycles a byte).
 UART_COUNT ?= 200
 UART_COUNT_SLOW ?= 20
+# Resident networks (NET_LOAD / NET_RUN, on-chip write-back) on each board's
+# chip model through its UART: the first model (iCEBreaker, whose array is
+# built differently: PE pairs, broadcast operands) gets more
+NET_CHIP_COUNT ?= 300
+NET_CHIP_COUNT_SLOW ?= 10
 # ... and through each board's emulated FTDI bridge (qarray-emu), whose USB
 # side runs at the bridge's real pace
 FTDI_COUNT ?= 20
@@ -51,6 +56,8 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  uart_$(word 1,$(CHIP_NAMES))="$(BUILD)/tests/test_rtl -q --target sim-uart:$(word 1,$(CHIP_NAMES)) --count $(UART_COUNT) --seed $(RTL_SEED)" \
 	  $(foreach c,$(wordlist 2,9,$(CHIP_NAMES)),uart_$(c)="$(BUILD)/tests/test_rtl -q --random-only --target sim-uart:$(c) --count $(UART_COUNT_SLOW) --seed $(RTL_SEED)") \
 	  uart_faults="$(BUILD)/tests/test_rtl -q --random-only --target sim-uart --count $(UART_COUNT) --seed $(RTL_SEED) --link-faults $(LINK_FAULTS)" \
+	  net_$(word 1,$(CHIP_NAMES))="$(BUILD)/tests/test_net --target sim-uart:$(word 1,$(CHIP_NAMES)) --count $(NET_CHIP_COUNT)" \
+	  $(foreach c,$(wordlist 2,9,$(CHIP_NAMES)),net_$(c)="$(BUILD)/tests/test_net --target sim-uart:$(c) --count $(NET_CHIP_COUNT_SLOW)") \
 	  ftdi_emu="$(EMU_ENV) $(BUILD)/tests/test_ftdi_emu" \
 	  emu_runner="$(EMU_ENV) tests/test_emu_runner.sh $(QARRAY_EMU) $(BUILD)/tests/ftdi_echo" \
 	  tty_pty="$(BUILD)/tests/test_tty_pty" \

@@ -10,8 +10,11 @@
 // Everything advances only while en_i is high; there is no other
 // backpressure inside the array.
 // PE_PAIRS = 1 builds each row from qa_pe2 (two columns per multiplier block,
-// products registered: the iCE40UP5K's SB_MAC16 in dual 8x8 mode); res_o and
-// row_done_o then come one cycle later than with qa_pe (COLS must be even).
+// products registered: the iCE40UP5K's SB_MAC16 in dual 8x8 mode; COLS must
+// be even). The operands are then broadcast, not passed from PE to PE: the
+// caller applies no skew, every PE takes beat k in the same cycle, all rows
+// finish together, and row_done_o (all bits equal) rises three enabled
+// cycles after a tile's last beat entered, when res_o holds its sums.
 // PROD_REG = 1 (with PE_PAIRS = 0) registers each qa_pe's product (a
 // multiplier block's output register on the ECP5): res_o and row_done_o
 // come one cycle later, as with PE_PAIRS = 1.
@@ -59,17 +62,14 @@ module qa_array #(
       if (COLS % 2 != 0) begin : g_bad_cols
         qa_error_array_pe_pairs_need_even_cols u_error ();
       end
+      // broadcast: every pair of row i takes a_i[i] and the row's flags,
+      // every pair of column j takes b_i[j], all in the same cycle (no skew;
+      // the systolic links are not used). All rows finish together.
       for (i = 0; i < ROWS; i = i + 1) begin : g_row
-        // the products are registered: the row's last sum is there one cycle
-        // after the `last` flag leaves it
-        reg done_q;
-        always @(posedge clk_i) begin
-          if (rst_i) done_q <= 1'b0;
-          else if (en_i) done_q <= l_w[i][COLS];
-        end
-        assign row_done_o[i] = done_q;
+        wire [COLS/2-1:0] done;  // all equal: the first pair's is used
+        assign row_done_o[i] = done[0];
+        wire unused_done = &{1'b0, done};
         for (j = 0; j < COLS; j = j + 2) begin : g_col
-          wire [DATA_W-1:0] b0_out, b1_out;
           qa_pe2 #(
               .DATA_W(DATA_W),
               .ACC_W (ACC_W)
@@ -77,28 +77,27 @@ module qa_array #(
               .clk_i  (clk_i),
               .rst_i  (rst_i),
               .en_i   (en_i),
-              .a_i    (a_w[i][j]),
-              .valid_i(v_w[i][j]),
-              .first_i(f_w[i][j]),
-              .last_i (l_w[i][j]),
-              .a_o    (a_w[i][j+2]),
-              .valid_o(v_w[i][j+2]),
-              .first_o(f_w[i][j+2]),
-              .last_o (l_w[i][j+2]),
-              .b0_i   (b_w[i][j]),
-              .b1_i   (b_w[i][j+1]),
-              .b0_o   (b0_out),
-              .b1_o   (b1_out),
+              .a_i    (a_w[i][0]),
+              .valid_i(v_w[i][0]),
+              .first_i(f_w[i][0]),
+              .last_i (l_w[i][0]),
+              .b0_i   (b_w[0][j]),
+              .b1_i   (b_w[0][j+1]),
               .res0_o (res_o[(i*COLS+j)*ACC_W+:ACC_W]),
-              .res1_o (res_o[(i*COLS+j+1)*ACC_W+:ACC_W])
+              .res1_o (res_o[(i*COLS+j+1)*ACC_W+:ACC_W]),
+              .done_o (done[j/2])
           );
-          assign b_w[i+1][j]   = b0_out;
-          assign b_w[i+1][j+1] = b1_out;
-          // links inside the pair are not used
-          assign a_w[i][j+1] = {DATA_W{1'b0}};
-          assign v_w[i][j+1] = 1'b0;
-          assign f_w[i][j+1] = 1'b0;
-          assign l_w[i][j+1] = 1'b0;
+        end
+        for (j = 1; j <= COLS; j = j + 1) begin : g_unused_a
+          assign a_w[i][j] = {DATA_W{1'b0}};
+          assign v_w[i][j] = 1'b0;
+          assign f_w[i][j] = 1'b0;
+          assign l_w[i][j] = 1'b0;
+        end
+      end
+      for (j = 0; j < COLS; j = j + 1) begin : g_unused_b
+        for (i = 1; i <= ROWS; i = i + 1) begin : g_row
+          assign b_w[i][j] = {DATA_W{1'b0}};
         end
       end
     end else begin : g_single

@@ -889,12 +889,13 @@ module qa_core #(
   endgenerate
 
   generate
+    // (PE_PAIRS: the array takes its operands broadcast, without skew)
     for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_skew_row
-      if (gi == 0) begin : g_direct
-        assign arr_a[DATA_W-1:0] = x_op[DATA_W-1:0];
-        assign arr_valid[0] = op_valid;
-        assign arr_first[0] = op_first;
-        assign arr_last[0] = op_last;
+      if (gi == 0 || PE_PAIRS != 0) begin : g_direct
+        assign arr_a[gi*DATA_W+:DATA_W] = x_op[gi*DATA_W+:DATA_W];
+        assign arr_valid[gi] = op_valid;
+        assign arr_first[gi] = op_first;
+        assign arr_last[gi] = op_last;
       end else begin : g_delay
         reg [DATA_W-1:0] a_sr[0:gi-1];
         reg v_sr[0:gi-1];
@@ -932,8 +933,8 @@ module qa_core #(
       end
     end
     for (gj = 0; gj < COLS; gj = gj + 1) begin : g_skew_col
-      if (gj == 0) begin : g_direct
-        assign arr_b[DATA_W-1:0] = w_op[DATA_W-1:0];
+      if (gj == 0 || PE_PAIRS != 0) begin : g_direct
+        assign arr_b[gj*DATA_W+:DATA_W] = w_op[gj*DATA_W+:DATA_W];
       end else begin : g_delay
         reg [DATA_W-1:0] b_sr[0:gj-1];
         integer s;

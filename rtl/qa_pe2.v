@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// qa_pe2: two neighbouring output-stationary PEs of one row (columns j and
-// j+1) sharing one qa_mul8x2 - on the iCE40UP5K one SB_MAC16 in dual 8x8
-// mode - with wide accumulators in the fabric.
+// qa_pe2: two output-stationary PEs of one row (columns j and j+1) sharing
+// one qa_mul8x2 - on the iCE40UP5K one SB_MAC16 in dual 8x8 mode - with
+// wide accumulators in the fabric.
 //
-// Ports as two chained qa_pe: operand a and the flags enter on the left and
-// leave after two hops (one cycle per PE); b0 / b1 enter from the top for
-// the two columns and leave downwards one cycle later. Both PEs multiply in
-// the same cycle in which a qa_pe would (PE 0 on a_i, PE 1 on the a that PE 0
-// passed on), but the product is registered inside the multiplier, so each
-// accumulates one cycle later, with its flags as they leave the PE: res0_o
-// and res1_o change one cycle later than a qa_pe's res_o. qa_array delays its
-// row_done_o by one cycle to match. Everything advances only while en_i is
-// high; only the flags are reset.
+// Broadcast, not systolic: both PEs take the row's operand a_i and the beat
+// flags in the same cycle, PE 0 with its column's b0_i and PE 1 with b1_i;
+// nothing is passed on to a neighbour, so the caller applies no skew (see
+// qa_array, PE_PAIRS = 1). A beat presented in enabled cycle t is
+// multiplied in t (the product is registered inside the multiplier),
+// accumulated in t+1, and after a tile's last beat both finished sums are
+// copied from the accumulators into res0_o / res1_o in t+2. done_o is high
+// for one enabled cycle, t+3, the first in which res0_o / res1_o hold that
+// tile's sums; they hold them until the next tile's copy.
+// Copying from the accumulator registers a cycle after the last beat, rather
+// than from the adders, leaves each adder driving only its accumulator (on
+// the iCE40 the adder's LUT and the flip-flop then share a logic cell).
+// Everything advances only while en_i is high; only the flags are reset.
 `default_nettype none
 
 module qa_pe2 #(
@@ -21,23 +25,18 @@ module qa_pe2 #(
     input  wire                     clk_i,
     input  wire                     rst_i,
     input  wire                     en_i,
-    // left -> right: operand a and the beat flags (two hops)
+    // the row's operand and beat flags (both PEs)
     input  wire signed [DATA_W-1:0] a_i,
     input  wire                     valid_i,
     input  wire                     first_i,
     input  wire                     last_i,
-    output reg  signed [DATA_W-1:0] a_o,
-    output reg                      valid_o,
-    output reg                      first_o,
-    output reg                      last_o,
-    // top -> bottom: operand b of column j (b0) and j+1 (b1)
+    // operand b of column j (b0) and j+1 (b1)
     input  wire signed [DATA_W-1:0] b0_i,
     input  wire signed [DATA_W-1:0] b1_i,
-    output reg  signed [DATA_W-1:0] b0_o,
-    output reg  signed [DATA_W-1:0] b1_o,
     // finished sums of the last tile, column j and j+1
     output reg  signed [ACC_W-1:0]  res0_o,
-    output reg  signed [ACC_W-1:0]  res1_o
+    output reg  signed [ACC_W-1:0]  res1_o,
+    output wire                     done_o
 );
 
   generate
@@ -49,37 +48,6 @@ module qa_pe2 #(
     end
   endgenerate
 
-  // PE 0 -> PE 1 link (what qa_pe's a_o / flags would be)
-  reg signed [DATA_W-1:0] a_m;
-  reg v_m, f_m, l_m;
-
-  always @(posedge clk_i) begin
-    if (rst_i) begin
-      v_m <= 1'b0;
-      f_m <= 1'b0;
-      l_m <= 1'b0;
-      valid_o <= 1'b0;
-      first_o <= 1'b0;
-      last_o <= 1'b0;
-    end else if (en_i) begin
-      v_m <= valid_i;
-      f_m <= first_i;
-      l_m <= last_i & valid_i;
-      valid_o <= v_m;
-      first_o <= f_m;
-      last_o <= l_m & v_m;
-    end
-  end
-
-  always @(posedge clk_i) begin
-    if (en_i) begin
-      a_m  <= a_i;
-      a_o  <= a_m;
-      b0_o <= b0_i;
-      b1_o <= b1_i;
-    end
-  end
-
   // products of this cycle's operands, registered (ready next cycle)
   wire signed [2*DATA_W-1:0] p0, p1;
   qa_mul8x2 u_mul (
@@ -87,29 +55,44 @@ module qa_pe2 #(
       .ce_i (en_i),
       .a0_i (a_i),
       .b0_i (b0_i),
-      .a1_i (a_m),
+      .a1_i (a_i),
       .b1_i (b1_i),
       .p0_o (p0),
       .p1_o (p1)
   );
 
-  // Accumulate one cycle after the multiply: the flags of the beat are then
-  // in v_m/f_m/l_m (PE 0) and valid_o/first_o/last_o (PE 1).
+  // the beat's flags beside its products (v/f/l), the copy (cp) and done
+  reg v_q, f_q, l_q, cp_q, done_q;
+  always @(posedge clk_i) begin
+    if (rst_i) begin
+      v_q    <= 1'b0;
+      f_q    <= 1'b0;
+      l_q    <= 1'b0;
+      cp_q   <= 1'b0;
+      done_q <= 1'b0;
+    end else if (en_i) begin
+      v_q    <= valid_i;
+      f_q    <= first_i;
+      l_q    <= last_i && valid_i;
+      cp_q   <= v_q && l_q;
+      done_q <= cp_q;
+    end
+  end
+  assign done_o = done_q;
+
   wire signed [ACC_W-1:0] p0_ext = {{(ACC_W - 2 * DATA_W) {p0[2*DATA_W-1]}}, p0};
   wire signed [ACC_W-1:0] p1_ext = {{(ACC_W - 2 * DATA_W) {p1[2*DATA_W-1]}}, p1};
   reg signed [ACC_W-1:0] acc0_q, acc1_q;
-  wire signed [ACC_W-1:0] sum0 = f_m ? p0_ext : acc0_q + p0_ext;
-  wire signed [ACC_W-1:0] sum1 = first_o ? p1_ext : acc1_q + p1_ext;
 
   always @(posedge clk_i) begin
     if (en_i) begin
-      if (v_m) begin
-        acc0_q <= sum0;
-        if (l_m) res0_o <= sum0;
+      if (v_q) begin
+        acc0_q <= f_q ? p0_ext : acc0_q + p0_ext;
+        acc1_q <= f_q ? p1_ext : acc1_q + p1_ext;
       end
-      if (valid_o) begin
-        acc1_q <= sum1;
-        if (last_o) res1_o <= sum1;
+      if (cp_q) begin
+        res0_o <= acc0_q;
+        res1_o <= acc1_q;
       end
     end
   end

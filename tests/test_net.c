@@ -10,7 +10,10 @@
  * does not fit (too many layers, too many weights), running with no network,
  * and a GEMM in between that overwrites the resident weights.
  *
- * usage: test_net [--model RxC]... [--count N] [--seed S] [--stall PERMILLE]
+ * usage: test_net [--model RxC | --target T]... [--count N] [--seed S]
+ *                 [--stall PERMILLE]
+ * (--target takes a full device target, e.g. sim-uart:icebreaker: a board's
+ * chip model behind its UART and link)
  */
 #include "check.h"
 #include "qarray.h"
@@ -158,8 +161,10 @@ out:
 static void test_model(check_ctx *chk, const char *model, uint64_t seed,
 		       long count, unsigned stall)
 {
-	char target[32], err[512], name[128];
-	snprintf(target, sizeof target, "sim:%s", model);
+	char target[96], err[512], name[160];
+	/* a bare RxC is a core model; anything with a ':' is a whole target */
+	snprintf(target, sizeof target, "%s%s", strchr(model, ':') ? "" : "sim:",
+		 model);
 	qa_dev *dev = NULL;
 	qa_dev_opts opts = { .sim_stall_permille = stall };
 	int rc = qa_dev_open(&dev, target, &opts, err, sizeof err);
@@ -277,6 +282,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "model", required_argument, 0, 'm' },
+		{ "target", required_argument, 0, 't' },
 		{ "count", required_argument, 0, 'n' },
 		{ "seed", required_argument, 0, 's' },
 		{ "stall", required_argument, 0, 'b' },
@@ -289,8 +295,8 @@ int main(int argc, char **argv)
 	uint64_t seed = 20261127;
 	int o;
 	check_ctx chk = { 0 };
-	while ((o = getopt_long(argc, argv, "m:n:s:b:", lopts, NULL)) != -1) {
-		if (o == 'm' && nmodels < 16)
+	while ((o = getopt_long(argc, argv, "m:t:n:s:b:", lopts, NULL)) != -1) {
+		if ((o == 'm' || o == 't') && nmodels < 16)
 			models[nmodels++] = optarg;
 		else if (o == 'n')
 			count = strtol(optarg, NULL, 10);
@@ -298,10 +304,10 @@ int main(int argc, char **argv)
 			seed = strtoull(optarg, NULL, 10);
 		else if (o == 'b')
 			stall = (unsigned)strtoul(optarg, NULL, 10);
-		else if (o != 'm') {
+		else if (o != 'm' && o != 't') {
 			fprintf(stderr,
-				"usage: %s [--model RxC]... [--count N] [--seed S] "
-				"[--stall PERMILLE]\n",
+				"usage: %s [--model RxC | --target T]... [--count N] "
+				"[--seed S] [--stall PERMILLE]\n",
 				argv[0]);
 			return 2;
 		}
