@@ -39,7 +39,8 @@ module qa_chip #(
     parameter integer PE_PAIRS       = 0,              // qa_core technology mapping (see there)
     parameter integer W_SPRAM        = 0,              // qa_core technology mapping (see there)
     parameter integer PROD_REG       = 0,              // qa_core technology mapping (see there)
-    parameter integer RD_REG         = 0               // qa_core technology mapping (see there)
+    parameter integer RD_REG         = 0,              // qa_core technology mapping (see there)
+    parameter integer FIFO_BLOCK     = 0               // qa_link technology mapping (see there)
 ) (
     input  wire clk_i,
     input  wire rst_i,
@@ -130,7 +131,8 @@ module qa_chip #(
       .MAX_PAYLOAD   (MAX_PAYLOAD),
       .RXBUF_BYTES   (RXBUF_BYTES),
       .RXQ_DEPTH     (RXQ_DEPTH),
-      .TIMEOUT_CYCLES(TIMEOUT_CYCLES)
+      .TIMEOUT_CYCLES(TIMEOUT_CYCLES),
+      .FIFO_BLOCK    (FIFO_BLOCK)
   ) u_link (
       .clk_i        (clk_i),
       .rst_i        (rst_i),

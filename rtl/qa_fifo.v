@@ -6,12 +6,17 @@
 // holds a word and m_data_o shows the oldest one (read combinationally from a
 // register array); the word leaves when m_ready_i is high.
 // count_o is the number of stored words. DEPTH must be a power of two.
+// BLOCK = 1 asks synthesis to put the words in block RAM even when the
+// FIFO is small (Yosys: ram_style "block"; it reads the registered pointer
+// synchronously, same behaviour); 0 leaves the choice to the tool, which
+// picks flip-flops for small FIFOs (on the iCE40 a logic cell per bit).
 `default_nettype none
 
 module qa_fifo #(
     parameter integer WIDTH = 8,  // word width in bits
     parameter integer DEPTH = 4,  // number of words, a power of two >= 2
-    parameter integer CNT_W = 3   // count bits, clog2(DEPTH + 1)
+    parameter integer CNT_W = 3,  // count bits, clog2(DEPTH + 1)
+    parameter integer BLOCK = 0   // 1: block RAM even when small
 ) (
     input  wire             clk_i,
     input  wire             rst_i,
@@ -32,7 +37,6 @@ module qa_fifo #(
     end
   endgenerate
 
-  reg [WIDTH-1:0] mem[0:DEPTH-1];
   reg [PTR_W-1:0] wr_ptr_q, rd_ptr_q;
 
   wire do_wr = s_valid_i && s_ready_o;
@@ -40,7 +44,6 @@ module qa_fifo #(
 
   assign s_ready_o = (count_o != DEPTH[CNT_W-1:0]);
   assign m_valid_o = (count_o != {CNT_W{1'b0}});
-  assign m_data_o  = mem[rd_ptr_q];
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -55,9 +58,21 @@ module qa_fifo #(
     end
   end
 
-  always @(posedge clk_i) begin
-    if (do_wr) mem[wr_ptr_q] <= s_data_i;
-  end
+  generate
+    if (BLOCK != 0) begin : g_block
+      (* ram_style = "block" *) reg [WIDTH-1:0] mem[0:DEPTH-1];
+      always @(posedge clk_i) begin
+        if (do_wr) mem[wr_ptr_q] <= s_data_i;
+      end
+      assign m_data_o = mem[rd_ptr_q];
+    end else begin : g_any
+      reg [WIDTH-1:0] mem[0:DEPTH-1];
+      always @(posedge clk_i) begin
+        if (do_wr) mem[wr_ptr_q] <= s_data_i;
+      end
+      assign m_data_o = mem[rd_ptr_q];
+    end
+  endgenerate
 
 endmodule
 

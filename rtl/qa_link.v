@@ -49,7 +49,9 @@ module qa_link #(
     parameter integer MAX_PAYLOAD    = 1024,      // largest frame payload, 64..65535
     parameter integer RXBUF_BYTES    = 4096,      // receive buffer, power of two >= MAX_PAYLOAD
     parameter integer RXQ_DEPTH      = 8,         // frame queue, power of two 4..128
-    parameter integer TIMEOUT_CYCLES = 480000     // partial-frame timeout in clocks, >= 64
+    parameter integer TIMEOUT_CYCLES = 480000,    // partial-frame timeout in clocks, >= 64
+    parameter integer FIFO_BLOCK     = 0          // 1: the small receive and response FIFOs in
+                                                  // block RAM (qa_fifo BLOCK; the iCE40)
 ) (
     input  wire       clk_i,
     input  wire       rst_i,
@@ -188,7 +190,8 @@ module qa_link #(
   qa_fifo #(
       .WIDTH(9),
       .DEPTH(8),
-      .CNT_W(4)
+      .CNT_W(4),
+      .BLOCK(FIFO_BLOCK)
   ) u_rx_fifo (
       .clk_i    (clk_i),
       .rst_i    (rst_i),
@@ -730,7 +733,8 @@ module qa_link #(
   qa_fifo #(
       .WIDTH(RQ_W),
       .DEPTH(4),
-      .CNT_W(3)
+      .CNT_W(3),
+      .BLOCK(FIFO_BLOCK)
   ) u_rspq (
       .clk_i    (clk_i),
       .rst_i    (fl),
