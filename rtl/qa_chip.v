@@ -5,10 +5,11 @@
 // Pins: a UART (uart_rx_i from the host, uart_tx_o to the host, 8N1 at BAUD,
 // docs/protocol.md for the frames) and three status LEDs, active high:
 //   led_heartbeat_o  toggles every half second: the clock runs
-//   led_busy_o       a RUN executes or a frame moves, held 50 ms to be seen
+//   led_busy_o       a RUN executes or a frame moves, held 49-50 ms to be seen
 //   led_error_o      the core's status word is non-zero (until CLEAR), or for
-//                    250 ms after a frame was answered with an error or the
-//                    UART saw a bad stop bit or lost a byte
+//                    249-250 ms after a frame was answered with an error or
+//                    the UART saw a bad stop bit or lost a byte
+// (the LEDs count milliseconds of one prescaler of CLK_HZ / 1000 clocks)
 // busy_o is high while anything is in flight - a byte on either UART line,
 // a frame, a command, a RUN, a response - so a simulation may stop the clock
 // while it is low and both lines idle (a board leaves it unconnected).
@@ -66,12 +67,9 @@ module qa_chip #(
   endfunction
 
   localparam integer BYTE_CLKS = 10 * ((CLK_HZ + BAUD / 2) / BAUD);
-  localparam integer HB_CLKS = (CLK_HZ / 2 > 1) ? CLK_HZ / 2 : 2;  // heartbeat half period
-  localparam integer BUSY_CLKS = (CLK_HZ / 20 > 1) ? CLK_HZ / 20 : 2;  // 50 ms
-  localparam integer ERR_CLKS = (CLK_HZ / 4 > 1) ? CLK_HZ / 4 : 2;  // 250 ms
-  localparam integer HB_W = clog2(HB_CLKS);
-  localparam integer BUSY_W = clog2(BUSY_CLKS);
-  localparam integer ERR_W = clog2(ERR_CLKS);
+  // the LEDs count milliseconds of one shared prescaler
+  localparam integer MS_CLKS = (CLK_HZ / 1000 > 1) ? CLK_HZ / 1000 : 2;  // clocks per ms
+  localparam integer MS_W = clog2(MS_CLKS);
 
   generate
     if (TIMEOUT_CYCLES < 2 * BYTE_CLKS) begin : g_bad_timeout
@@ -204,35 +202,37 @@ module qa_chip #(
   );
 
   // ---- LEDs --------------------------------------------------------------------
-  reg [HB_W-1:0] hb_q;
-  reg [BUSY_W-1:0] busy_q;
-  reg [ERR_W-1:0] err_q;
+  reg [MS_W-1:0] ms_q;  // clocks into the current millisecond
+  reg [8:0] hb_q;  // milliseconds into the heartbeat's half period (500)
+  reg [5:0] busy_q;  // milliseconds the busy LED stays on (50 after busy)
+  reg [7:0] err_q;  // milliseconds the error LED stays on (250 after an error)
+  wire ms_tick = (ms_q == MS_CLKS[MS_W-1:0] - 1'b1);
   wire busy_now = core_busy || rx_active || tx_active || tx_busy;
   wire err_now = link_error || (rx_valid && rx_ready && rx_err) || rx_overrun;
 
   always @(posedge clk_i) begin
     if (rst_i) begin
-      hb_q <= {HB_W{1'b0}};
+      ms_q <= {MS_W{1'b0}};
+      hb_q <= 9'd0;
       led_heartbeat_o <= 1'b0;
-      busy_q <= {BUSY_W{1'b0}};
-      err_q <= {ERR_W{1'b0}};
+      busy_q <= 6'd0;
+      err_q <= 8'd0;
     end else begin
-      if (hb_q == HB_CLKS[HB_W-1:0] - 1'b1) begin
-        hb_q <= {HB_W{1'b0}};
-        led_heartbeat_o <= !led_heartbeat_o;
-      end else begin
-        hb_q <= hb_q + 1'b1;
+      ms_q <= ms_tick ? {MS_W{1'b0}} : ms_q + 1'b1;
+      if (ms_tick) begin
+        hb_q <= (hb_q == 9'd499) ? 9'd0 : hb_q + 9'd1;
+        if (hb_q == 9'd499) led_heartbeat_o <= !led_heartbeat_o;
       end
-      if (busy_now) busy_q <= BUSY_CLKS[BUSY_W-1:0] - 1'b1;
-      else if (busy_q != {BUSY_W{1'b0}}) busy_q <= busy_q - 1'b1;
-      if (err_now) err_q <= ERR_CLKS[ERR_W-1:0] - 1'b1;
-      else if (err_q != {ERR_W{1'b0}}) err_q <= err_q - 1'b1;
+      if (busy_now) busy_q <= 6'd50;
+      else if (ms_tick && busy_q != 6'd0) busy_q <= busy_q - 6'd1;
+      if (err_now) err_q <= 8'd250;
+      else if (ms_tick && err_q != 8'd0) err_q <= err_q - 8'd1;
     end
   end
 
-  assign led_busy_o  = busy_now || (busy_q != {BUSY_W{1'b0}});
+  assign led_busy_o  = busy_now || (busy_q != 6'd0);
   assign busy_o      = core_busy || !link_idle || rx_busy || tx_busy;
-  assign led_error_o = core_error || err_now || (err_q != {ERR_W{1'b0}});
+  assign led_error_o = core_error || err_now || (err_q != 8'd0);
 
 endmodule
 
