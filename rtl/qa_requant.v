@@ -16,6 +16,10 @@
 // increment; (3) r = q + inc; (4) clamp and the saturation flag. All advance
 // only while en_i is high; valid_i travels alongside with the same latency
 // (LATENCY = 4 cycles). busy_o is high while any stage holds a valid value.
+// Stage 2 keeps q saturated to QW = DATA_W + 2 bits: a q outside that range
+// makes r = q + inc lie beyond every DATA_W-bit bound (|r| > 2^DATA_W), and
+// so does the saturated q, so y and sat are the same with narrower stages 3
+// and 4.
 `default_nettype none
 
 module qa_requant #(
@@ -114,24 +118,29 @@ module qa_requant #(
     endcase
   end
 
-  reg signed [TW-1:0] q_q;
+  // q saturated to QW bits (see the header)
+  localparam integer QW = DATA_W + 2;
+  wire q_fits = (q[TW-1:QW-1] == {(TW - QW + 1) {q[TW-1]}});
+  wire [QW-1:0] q_sat = q_fits ? q[QW-1:0] :
+      q[TW-1] ? {1'b1, {(QW - 1) {1'b0}}} : {1'b0, {(QW - 1) {1'b1}}};
+  reg signed [QW-1:0] q_q;
   reg inc_q;
   always @(posedge clk_i) begin
     if (en_i) begin
-      q_q   <= q;
+      q_q   <= q_sat;
       inc_q <= inc;
     end
   end
 
   // ---- stage 3: the rounded value --------------------------------------------
-  reg signed [TW-1:0] r_q;
+  reg signed [QW:0] r_q;  // one bit more: q_q + 1 may not fit QW bits
   always @(posedge clk_i) begin
-    if (en_i) r_q <= q_q + {{(TW - 1) {1'b0}}, inc_q};
+    if (en_i) r_q <= {q_q[QW-1], q_q} + {{QW{1'b0}}, inc_q};
   end
 
   // ---- stage 4: clamp and saturation -----------------------------------------
-  wire signed [TW-1:0] lo_ext = {{(TW - DATA_W) {lo3_q[DATA_W-1]}}, lo3_q};
-  wire signed [TW-1:0] hi_ext = {{(TW - DATA_W) {hi3_q[DATA_W-1]}}, hi3_q};
+  wire signed [QW:0] lo_ext = {{(QW + 1 - DATA_W) {lo3_q[DATA_W-1]}}, lo3_q};
+  wire signed [QW:0] hi_ext = {{(QW + 1 - DATA_W) {hi3_q[DATA_W-1]}}, hi3_q};
   wire below_lo = r_q < lo_ext;
   wire above_hi = r_q > hi_ext;
 
