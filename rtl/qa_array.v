@@ -14,7 +14,13 @@
 // be even). The operands are then broadcast, not passed from PE to PE: the
 // caller applies no skew, every PE takes beat k in the same cycle, all rows
 // finish together, and row_done_o (all bits equal) rises three enabled
-// cycles after a tile's last beat entered, when res_o holds its sums.
+// cycles after a tile's last beat entered, when res_o holds its sums. The
+// PEs' output registers then also form a shift chain in row-major order:
+// each enabled clock with shift_i high moves every sum one place towards
+// element (0,0) of res_o, so that the caller can read the whole tile there,
+// (0,0) first, one sum per shift (a new tile's sums replace the chain
+// three cycles after its last beat, taking precedence over a shift).
+// shift_i is ignored with PE_PAIRS = 0.
 // PROD_REG = 1 (with PE_PAIRS = 0) registers each qa_pe's product (a
 // multiplier block's output register on the ECP5): res_o and row_done_o
 // come one cycle later, as with PE_PAIRS = 1.
@@ -36,6 +42,7 @@ module qa_array #(
     input  wire [ROWS-1:0]               first_i,
     input  wire [ROWS-1:0]               last_i,
     input  wire [COLS*DATA_W-1:0]        b_i,
+    input  wire                          shift_i,  // PE_PAIRS: shift the result chain
     output wire [ROWS*COLS*ACC_W-1:0]    res_o,
     output wire [ROWS-1:0]               row_done_o
 );
@@ -70,6 +77,13 @@ module qa_array #(
         assign row_done_o[i] = done[0];
         wire unused_done = &{1'b0, done};
         for (j = 0; j < COLS; j = j + 2) begin : g_col
+          // the next element after this pair in the chain (row-major)
+          wire [ACC_W-1:0] chain;
+          if (i * COLS + j + 2 < ROWS * COLS) begin : g_next
+            assign chain = res_o[(i*COLS+j+2)*ACC_W+:ACC_W];
+          end else begin : g_end
+            assign chain = {ACC_W{1'b0}};
+          end
           qa_pe2 #(
               .DATA_W(DATA_W),
               .ACC_W (ACC_W)
@@ -83,6 +97,8 @@ module qa_array #(
               .last_i (l_w[i][0]),
               .b0_i   (b_w[0][j]),
               .b1_i   (b_w[0][j+1]),
+              .shift_i(shift_i),
+              .chain_i(chain),
               .res0_o (res_o[(i*COLS+j)*ACC_W+:ACC_W]),
               .res1_o (res_o[(i*COLS+j+1)*ACC_W+:ACC_W]),
               .done_o (done[j/2])
@@ -101,6 +117,7 @@ module qa_array #(
         end
       end
     end else begin : g_single
+      wire unused_shift = &{1'b0, shift_i};
       for (i = 0; i < ROWS; i = i + 1) begin : g_done
         if (PROD_REG != 0) begin : g_late
           reg done_q;

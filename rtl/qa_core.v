@@ -954,6 +954,7 @@ module qa_core #(
   // =========================================================================
   wire [ROWS*COLS*ACC_W-1:0] res;
   wire [ROWS-1:0] row_done;
+  wire arr_shift;  // PE_PAIRS: shift the result chain (a drain read)
 
   qa_array #(
       .ROWS  (ROWS),
@@ -971,6 +972,7 @@ module qa_core #(
       .first_i   (arr_first),
       .last_i    (arr_last),
       .b_i       (arr_b),
+      .shift_i   (arr_shift),
       .res_o     (res),
       .row_done_o(row_done)
   );
@@ -1032,6 +1034,7 @@ module qa_core #(
   wire [PA_W:0] dr_cg = dr_start ? head_cg : dr_cg_q;
   wire [XA_W-1:0] dr_obase = dr_start ? head_obase : dr_obase_q;
   wire dr_read = dr_start || dr_busy_q;
+  assign arr_shift = en && dr_read;
   wire dr_last_j = (dr_j == COLS[CI_W-1:0] - 1'b1) || (COLS == 1);
   wire dr_last = dr_last_j && ((dr_i == ROWS[RI_W-1:0] - 1'b1) || (ROWS == 1));
   wire dr_valid = dr_read && ({{(8 - RI_W) {1'b0}}, dr_i} < dr_rows) &&
@@ -1055,15 +1058,20 @@ module qa_core #(
     end
   end
 
-  // the selected sum as an AND-OR of one-hot terms: a variable part-select
-  // of res would build a barrel shifter when ACC_W is not a power of two
+  // the selected sum: with PE_PAIRS the head of the array's result chain,
+  // which shifts on every read (in the order read here); otherwise an
+  // AND-OR of one-hot terms (a variable part-select of res would build a
+  // barrel shifter when ACC_W is not a power of two)
   reg [ACC_W-1:0] dr_sum;
   integer e;
   always @(*) begin
     dr_sum = {ACC_W{1'b0}};
-    for (e = 0; e < ROWS * COLS; e = e + 1)
-      if (({{(32 - RI_W) {1'b0}}, dr_i} == e / COLS) && ({{(32 - CI_W) {1'b0}}, dr_j} == e % COLS))
-        dr_sum = dr_sum | res[e*ACC_W+:ACC_W];
+    if (PE_PAIRS != 0) dr_sum = res[ACC_W-1:0];
+    else
+      for (e = 0; e < ROWS * COLS; e = e + 1)
+        if (({{(32 - RI_W) {1'b0}}, dr_i} == e / COLS) &&
+            ({{(32 - CI_W) {1'b0}}, dr_j} == e % COLS))
+          dr_sum = dr_sum | res[e*ACC_W+:ACC_W];
   end
 
   // drain stage 0: the selected sum, its column's bias/shift (one RAM:

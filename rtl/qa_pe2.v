@@ -15,6 +15,11 @@
 // Copying from the accumulator registers a cycle after the last beat, rather
 // than from the adders, leaves each adder driving only its accumulator (on
 // the iCE40 the adder's LUT and the flip-flop then share a logic cell).
+// The output registers of all pairs form one shift chain (qa_array): on an
+// enabled clock with shift_i high and no copy, res0_o takes res1_o and
+// res1_o takes chain_i (the next pair's res0_o), so the caller reads every
+// sum at the head of the chain, one per shift, without a wide multiplexer.
+// A copy takes precedence over a shift.
 // Everything advances only while en_i is high; only the flags are reset.
 `default_nettype none
 
@@ -33,7 +38,9 @@ module qa_pe2 #(
     // operand b of column j (b0) and j+1 (b1)
     input  wire signed [DATA_W-1:0] b0_i,
     input  wire signed [DATA_W-1:0] b1_i,
-    // finished sums of the last tile, column j and j+1
+    // finished sums of the last tile, column j and j+1, and their shift chain
+    input  wire                     shift_i,
+    input  wire signed [ACC_W-1:0]  chain_i,
     output reg  signed [ACC_W-1:0]  res0_o,
     output reg  signed [ACC_W-1:0]  res1_o,
     output wire                     done_o
@@ -93,6 +100,9 @@ module qa_pe2 #(
       if (cp_q) begin
         res0_o <= acc0_q;
         res1_o <= acc1_q;
+      end else if (shift_i) begin
+        res0_o <= res1_o;
+        res1_o <= chain_i;
       end
     end
   end

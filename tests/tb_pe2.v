@@ -7,7 +7,11 @@
 // are fed as qa_array feeds a row: a, b0, b1 and the flags of beat k in the
 // same cycle (broadcast, no skew). done_o must rise exactly three enabled
 // cycles after a tile's last beat, and then res0_o / res1_o must equal
-// sum(a*b0) and sum(a*b1) of that tile; they must hold until the next done.
+// sum(a*b0) and sum(a*b1) of that tile. shift_i is random and chain_i
+// random data: on every enabled clock the outputs must follow the bench's
+// model of the chain (a copy of the new sums one clock before done_o wins
+// over a shift; otherwise a shift moves res1_o to res0_o and chain_i to
+// res1_o; else both hold).
 //
 // Compile with rtl/qa_pe2.v and rtl/prim/qa_mul8x2.v (behavioural), or with
 // -DNETLIST and a Yosys netlist of qa_pe2 renamed qa_pe2_net plus Yosys's
@@ -27,6 +31,8 @@ module tb_pe2;
   reg valid = 1'b0, first = 1'b0, last = 1'b0;
   wire done;
   wire [ACC_W-1:0] res0, res1;
+  reg shift = 1'b0;
+  reg [ACC_W-1:0] chain = {ACC_W{1'b0}};
 
 `ifdef NETLIST
   qa_pe2_net u_dut (
@@ -45,6 +51,8 @@ module tb_pe2;
       .last_i (last),
       .b0_i   (b0),
       .b1_i   (b1),
+      .shift_i(shift),
+      .chain_i(chain),
       .res0_o (res0),
       .res1_o (res1),
       .done_o (done)
@@ -55,16 +63,23 @@ module tb_pe2;
   reg signed [ACC_W-1:0] exp1[0:MAXT-1];
   integer n_issued = 0, n_checked = 0, errors = 0;
 
-  // the last beat, three enabled cycles back: done_o must equal it
+  // the last beat, three enabled cycles back: done_o must equal it; the
+  // bench's model of the two output registers (m0, m1, once a tile copied)
   reg [2:0] last_sr = 3'b000;
-  reg signed [ACC_W-1:0] held0, held1;
-  reg have_held = 1'b0;
+  reg signed [ACC_W-1:0] m0, m1;
+  reg have_m = 1'b0;
+  integer n_copied = 0;
   always @(posedge clk) begin
     if (rst) begin
       last_sr <= 3'b000;
     end else if (en) begin
       if (done !== last_sr[2]) begin
         $display("tb_pe2: FAIL done %b, want %b", done, last_sr[2]);
+        errors = errors + 1;
+      end
+      if (have_m && ($signed(res0) !== m0 || $signed(res1) !== m1)) begin
+        $display("tb_pe2: FAIL outputs %0d %0d, model %0d %0d (after %0d tiles)",
+                 $signed(res0), $signed(res1), m0, m1, n_copied);
         errors = errors + 1;
       end
       if (done) begin
@@ -77,22 +92,31 @@ module tb_pe2;
           errors = errors + 1;
         end
         n_checked = n_checked + 1;
-        held0 = res0;
-        held1 = res1;
-        have_held = 1'b1;
-      end else if (have_held && (res0 !== held0 || res1 !== held1)) begin
-        $display("tb_pe2: FAIL sums changed between done pulses");
-        errors = errors + 1;
+      end
+      // this edge: the copy (one clock before done), else a shift
+      if (last_sr[1]) begin
+        m0 = exp0[n_copied];
+        m1 = exp1[n_copied];
+        n_copied = n_copied + 1;
+        have_m = 1'b1;
+      end else if (shift) begin
+        m0 = m1;
+        m1 = chain;
       end
       last_sr <= {last_sr[1:0], valid & last};
     end
   end
-
   integer seed, tiles, t, k, kk, gap;
   reg signed [7:0] xa[0:31];
   reg signed [7:0] w0[0:31];
   reg signed [7:0] w1[0:31];
   reg signed [ACC_W-1:0] s0, s1;
+
+  // the chain's controls change every clock, independently of the beats
+  always @(posedge clk) begin
+    shift <= (($random(seed) & 3) == 0);
+    chain <= {$random(seed), $random(seed)};
+  end
 
   function [7:0] rnd8;
     input integer dummy;
