@@ -150,7 +150,7 @@ module fv_array #(
       .first_i   (first_in),
       .last_i    (last_in),
       .b_i       (b_in),
-      .shift_i   (1'b0),  // the result chain (PE_PAIRS) is read in place here
+      .shift_i   ({ROWS{1'b0}}),  // the result chains are read in place here
       .res_o     (res_o),
       .row_done_o(row_done_o)
   );

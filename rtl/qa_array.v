@@ -7,6 +7,12 @@
 // sees X[i,k] and W[k,j] together. res_o holds every PE's finished sum,
 // row-major; row_done_o[i] is high for one enabled cycle when the `last` flag
 // of a tile leaves row i, i.e. when all COLS sums of that row are in res_o.
+// The output registers of each row form a shift chain towards column 0: on
+// an enabled clock with shift_i[i] high, each PE of row i that is not taking
+// a new sum takes its right neighbour's (the last one zero), so the caller
+// can read the row at its head, res_o element (i,0), one sum per shift,
+// column 0 first. A new sum takes precedence over a shift, so the caller
+// must finish reading a row before the next tile's sums arrive there.
 // Everything advances only while en_i is high; there is no other
 // backpressure inside the array.
 // PE_PAIRS = 1 builds each row from qa_pe2 (two columns per multiplier block,
@@ -14,13 +20,7 @@
 // be even). The operands are then broadcast, not passed from PE to PE: the
 // caller applies no skew, every PE takes beat k in the same cycle, all rows
 // finish together, and row_done_o (all bits equal) rises three enabled
-// cycles after a tile's last beat entered, when res_o holds its sums. The
-// PEs' output registers then also form a shift chain in row-major order:
-// each enabled clock with shift_i high moves every sum one place towards
-// element (0,0) of res_o, so that the caller can read the whole tile there,
-// (0,0) first, one sum per shift (a new tile's sums replace the chain
-// three cycles after its last beat, taking precedence over a shift).
-// shift_i is ignored with PE_PAIRS = 0.
+// cycles after a tile's last beat entered, when res_o holds its sums.
 // PROD_REG = 1 (with PE_PAIRS = 0) registers each qa_pe's product (a
 // multiplier block's output register on the ECP5): res_o and row_done_o
 // come one cycle later, as with PE_PAIRS = 1.
@@ -42,7 +42,7 @@ module qa_array #(
     input  wire [ROWS-1:0]               first_i,
     input  wire [ROWS-1:0]               last_i,
     input  wire [COLS*DATA_W-1:0]        b_i,
-    input  wire                          shift_i,  // PE_PAIRS: shift the result chain
+    input  wire [ROWS-1:0]               shift_i,  // shift row i's result chain
     output wire [ROWS*COLS*ACC_W-1:0]    res_o,
     output wire [ROWS-1:0]               row_done_o
 );
@@ -77,9 +77,9 @@ module qa_array #(
         assign row_done_o[i] = done[0];
         wire unused_done = &{1'b0, done};
         for (j = 0; j < COLS; j = j + 2) begin : g_col
-          // the next element after this pair in the chain (row-major)
+          // the element after this pair in the row's chain
           wire [ACC_W-1:0] chain;
-          if (i * COLS + j + 2 < ROWS * COLS) begin : g_next
+          if (j + 2 < COLS) begin : g_next
             assign chain = res_o[(i*COLS+j+2)*ACC_W+:ACC_W];
           end else begin : g_end
             assign chain = {ACC_W{1'b0}};
@@ -97,7 +97,7 @@ module qa_array #(
               .last_i (l_w[i][0]),
               .b0_i   (b_w[0][j]),
               .b1_i   (b_w[0][j+1]),
-              .shift_i(shift_i),
+              .shift_i(shift_i[i]),
               .chain_i(chain),
               .res0_o (res_o[(i*COLS+j)*ACC_W+:ACC_W]),
               .res1_o (res_o[(i*COLS+j+1)*ACC_W+:ACC_W]),
@@ -117,7 +117,6 @@ module qa_array #(
         end
       end
     end else begin : g_single
-      wire unused_shift = &{1'b0, shift_i};
       for (i = 0; i < ROWS; i = i + 1) begin : g_done
         if (PROD_REG != 0) begin : g_late
           reg done_q;
@@ -133,6 +132,13 @@ module qa_array #(
       for (i = 0; i < ROWS; i = i + 1) begin : g_row
         for (j = 0; j < COLS; j = j + 1) begin : g_col
           wire [DATA_W-1:0] b_out;
+          // the element after this PE in the row's chain
+          wire [ACC_W-1:0] chain;
+          if (j + 1 < COLS) begin : g_next
+            assign chain = res_o[(i*COLS+j+1)*ACC_W+:ACC_W];
+          end else begin : g_end
+            assign chain = {ACC_W{1'b0}};
+          end
           qa_pe #(
               .DATA_W  (DATA_W),
               .ACC_W   (ACC_W),
@@ -151,6 +157,8 @@ module qa_array #(
               .last_o (l_w[i][j+1]),
               .b_i    (b_w[i][j]),
               .b_o    (b_out),
+              .shift_i(shift_i[i]),
+              .chain_i(chain),
               .res_o  (res_o[(i*COLS+j)*ACC_W+:ACC_W])
           );
           assign b_w[i+1][j] = b_out;

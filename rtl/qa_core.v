@@ -86,10 +86,12 @@ module qa_core #(
   localparam integer VERSION = 2;
   localparam integer K_MAX = (XB_DEPTH < WB_DEPTH) ? XB_DEPTH : WB_DEPTH;
   // The drain reads a finished tile's ROWS*COLS sums out of the PEs' output
-  // registers one per cycle, through the one requantizer; a sum is
-  // overwritten when the next tile's `last` arrives, so consecutive tiles
-  // must be at least TILE_N enabled cycles apart (>= max(ROWS, COLS)).
-  localparam integer TILE_N = ROWS * COLS;  // min cycles between tiles
+  // registers one per cycle, through the one requantizer, each row through
+  // its result chain; a row must be read before the next tile's sums reach
+  // it, so consecutive tiles must be at least TILE_S enabled cycles apart:
+  // TILE_N, plus COLS - ROWS when COLS > ROWS (see the drain below).
+  localparam integer TILE_N = ROWS * COLS;  // sums per tile
+  localparam integer TILE_S = TILE_N + ((COLS > ROWS) ? COLS - ROWS : 0);  // min tile spacing
   localparam integer XA_W = (XB_DEPTH > 1) ? clog2(XB_DEPTH) : 1;
   localparam integer WA_W = (WB_DEPTH > 1) ? clog2(WB_DEPTH) : 1;
   localparam integer PA_W = (PG_MAX > 1) ? clog2(PG_MAX) : 1;
@@ -98,7 +100,7 @@ module qa_core #(
   localparam integer P_W = 37;  // bias (32) + shift (5)
   // tile descriptor: write-back base (an X word), column group, valid rows, valid cols
   localparam integer DESC_W = XA_W + PA_W + 1 + 8 + 8;
-  localparam integer TN_W = clog2(TILE_N + 1);  // tile element and pad counters
+  localparam integer TN_W = clog2(TILE_S + 1);  // pad counter
   // bounds-check products: XB_DEPTH and 2*WB_DEPTH fit in PB_W bits
   localparam integer PB_X = clog2(XB_DEPTH + 1);
   localparam integer PB_WW = clog2(2 * WB_DEPTH + 1);
@@ -763,7 +765,7 @@ module qa_core #(
       if (en) begin
         if (pad_q != {TN_W{1'b0}}) pad_q <= pad_q - 1'b1;
         else if (beat_go && beat_last) begin
-          if ({16'd0, run_k_q} < TILE_N) pad_q <= TILE_N[TN_W-1:0] - run_k_q[TN_W-1:0];
+          if ({16'd0, run_k_q} < TILE_S) pad_q <= TILE_S[TN_W-1:0] - run_k_q[TN_W-1:0];
           if (last_ri && last_ci) issuing_q <= 1'b0;
         end
       end
@@ -954,7 +956,7 @@ module qa_core #(
   // =========================================================================
   wire [ROWS*COLS*ACC_W-1:0] res;
   wire [ROWS-1:0] row_done;
-  wire arr_shift;  // PE_PAIRS: shift the result chain (a drain read)
+  wire [ROWS-1:0] arr_shift;  // shift row i's result chain (a drain read of row i)
 
   qa_array #(
       .ROWS  (ROWS),
@@ -1012,12 +1014,18 @@ module qa_core #(
 
   // =========================================================================
   // Drain: when row 0 of a tile is done, read its ROWS*COLS sums out of the
-  // PEs' output registers, row by row, one per enabled cycle. Sum (i,j) is
-  // final by then (row i is done i cycles after row 0) and is overwritten
-  // only when the next tile's `last` reaches PE(i,j), at least TILE_N cycles
-  // after its own (the sequencer pads short tiles), which is after the read
-  // of (i,j) in cycle i*COLS+j of the drain. Element (0,0) is read in the
-  // cycle row 0 is done, with the descriptor at the head of the queue.
+  // PEs' output registers, row by row, one per enabled cycle: sum (i,j) in
+  // cycle i*COLS+j of the drain, at the head of row i's result chain, which
+  // shifts once per read of that row (qa_array). Element (0,0) is read in
+  // the cycle row 0 is done, with the descriptor at the head of the queue.
+  // Row i is complete by its first read (it is done i cycles after row 0).
+  // Its chain must hold still, apart from the shifts, until its last read,
+  // cycle i*COLS+COLS-1: the next tile's sum reaches PE(i,j) (systolic
+  // array) in cycle TILE_S - COLS + i + j of this drain, at the earliest
+  // (consecutive tiles are TILE_S cycles apart; the sequencer pads short
+  // tiles), which is after that read for every i and j exactly when
+  // TILE_S >= TILE_N + COLS - ROWS. (The PE-pair array finishes all rows at
+  // once, TILE_S - 1 cycles after the drain started, also after the reads.)
   // =========================================================================
   reg dr_busy_q;  // reading a tile (elements 1 .. TILE_N-1)
   reg [RI_W-1:0] dr_i_q;
@@ -1034,7 +1042,12 @@ module qa_core #(
   wire [PA_W:0] dr_cg = dr_start ? head_cg : dr_cg_q;
   wire [XA_W-1:0] dr_obase = dr_start ? head_obase : dr_obase_q;
   wire dr_read = dr_start || dr_busy_q;
-  assign arr_shift = en && dr_read;
+  genvar gs;
+  generate
+    for (gs = 0; gs < ROWS; gs = gs + 1) begin : g_shift
+      assign arr_shift[gs] = en && dr_read && (dr_i == gs);
+    end
+  endgenerate
   wire dr_last_j = (dr_j == COLS[CI_W-1:0] - 1'b1) || (COLS == 1);
   wire dr_last = dr_last_j && ((dr_i == ROWS[RI_W-1:0] - 1'b1) || (ROWS == 1));
   wire dr_valid = dr_read && ({{(8 - RI_W) {1'b0}}, dr_i} < dr_rows) &&
@@ -1058,20 +1071,15 @@ module qa_core #(
     end
   end
 
-  // the selected sum: with PE_PAIRS the head of the array's result chain,
-  // which shifts on every read (in the order read here); otherwise an
-  // AND-OR of one-hot terms (a variable part-select of res would build a
-  // barrel shifter when ACC_W is not a power of two)
+  // the sum read: the head of row dr_i's result chain, as an AND-OR of
+  // one-hot terms (a variable part-select would build a shifter when ACC_W
+  // is not a power of two)
   reg [ACC_W-1:0] dr_sum;
   integer e;
   always @(*) begin
     dr_sum = {ACC_W{1'b0}};
-    if (PE_PAIRS != 0) dr_sum = res[ACC_W-1:0];
-    else
-      for (e = 0; e < ROWS * COLS; e = e + 1)
-        if (({{(32 - RI_W) {1'b0}}, dr_i} == e / COLS) &&
-            ({{(32 - CI_W) {1'b0}}, dr_j} == e % COLS))
-          dr_sum = dr_sum | res[e*ACC_W+:ACC_W];
+    for (e = 0; e < ROWS; e = e + 1)
+      if ({{(32 - RI_W) {1'b0}}, dr_i} == e) dr_sum = dr_sum | res[e*COLS*ACC_W+:ACC_W];
   end
 
   // drain stage 0: the selected sum, its column's bias/shift (one RAM:

@@ -6,7 +6,10 @@
 // leaves downwards one cycle later. On a valid beat the PE accumulates a*b:
 // `first` restarts the accumulator with the product, `last` copies the
 // finished sum (including this beat's product) into res_o, where it stays
-// until the next `last`. All registers advance only while en_i is high (the
+// until the next `last` - or, on an enabled clock with shift_i high and no
+// `last`, res_o takes chain_i (the neighbour's res_o: qa_array links the
+// output registers of a row into a shift chain that the drain reads at its
+// head). All registers advance only while en_i is high (the
 // array's single global enable). Only control state (valid/first/last) is
 // reset; data registers are not.
 //
@@ -37,7 +40,9 @@ module qa_pe #(
     // top -> bottom: operand b
     input  wire signed [DATA_W-1:0] b_i,
     output reg  signed [DATA_W-1:0] b_o,
-    // finished sum of the last tile
+    // finished sum of the last tile, and the row's result chain
+    input  wire                     shift_i,
+    input  wire signed [ACC_W-1:0]  chain_i,
     output reg  signed [ACC_W-1:0]  res_o
 );
 
@@ -97,9 +102,10 @@ module qa_pe #(
   wire signed [ACC_W-1:0] sum = p_first ? p_ext : acc_q + p_ext;
 
   always @(posedge clk_i) begin
-    if (en_i && p_valid) begin
-      acc_q <= sum;
-      if (p_last) res_o <= sum;
+    if (en_i && p_valid) acc_q <= sum;
+    if (en_i) begin
+      if (p_valid && p_last) res_o <= sum;
+      else if (shift_i) res_o <= chain_i;
     end
   end
 

@@ -15,11 +15,11 @@
 // Copying from the accumulator registers a cycle after the last beat, rather
 // than from the adders, leaves each adder driving only its accumulator (on
 // the iCE40 the adder's LUT and the flip-flop then share a logic cell).
-// The output registers of all pairs form one shift chain (qa_array): on an
-// enabled clock with shift_i high and no copy, res0_o takes res1_o and
+// The output registers of a row's pairs form a shift chain (qa_array): on
+// an enabled clock with shift_i high and no copy, res0_o takes res1_o and
 // res1_o takes chain_i (the next pair's res0_o), so the caller reads every
-// sum at the head of the chain, one per shift, without a wide multiplexer.
-// A copy takes precedence over a shift.
+// sum of the row at the head of the chain, one per shift, without a wide
+// multiplexer. A copy takes precedence over a shift.
 // Everything advances only while en_i is high; only the flags are reset.
 `default_nettype none
 
