@@ -312,14 +312,18 @@ module qa_core #(
   wire [16:0] ld_base = (op_q == OP_LOAD_W) ? ({16'd0, arg_bank} << WA_W) :
       (op_q == OP_LOAD_P) ? ({16'd0, arg_bank} << PA_W) : {1'b0, arg_addr4};
   wire [16:0] ld_end = ld_base + {1'b0, ld_count};
-  // the W/P load range, registered (timing): a W or P load spends a first
-  // cycle in P_EXEC (ex_first_q) while these take the command's values, and
-  // P_LOAD's addresses use ld_base_q
+  // the W/P load range and the X/NET count checks, registered (timing):
+  // every load spends a first cycle in P_EXEC (ex_first_q) while these take
+  // the command's values, and P_LOAD's addresses use ld_base_q
   reg [16:0] ld_base_q, ld_end_q;
+  reg ld_cnt_big_q, ld_cnt_zero_q;  // count beyond X depth (LOAD_X) / NL_MAX; count 0
   reg ex_first_q;
   always @(posedge clk_i) begin
     ld_base_q  <= ld_base;
     ld_end_q   <= ld_end;
+    ld_cnt_big_q <= (op_q == OP_LOAD_X) ? ({16'd0, ld_count} > XB_DEPTH) :
+        ({16'd0, ld_count} > NL_MAX);
+    ld_cnt_zero_q <= (ld_count == 16'd0);
     ex_first_q <= (p_state_q != P_EXEC);
   end
 
@@ -329,7 +333,9 @@ module qa_core #(
     case (op_q)
       OP_IDENT, OP_COUNTERS, OP_CLEAR: exec_ok = out_idle;
       // one write port per X lane: no load while results are written back
-      OP_LOAD_X: exec_ok = !(run_active_q && (run_wb_q || (run_xbank_q == arg_bank)));
+      OP_LOAD_X:
+      exec_ok = !ex_first_q && !(run_active_q && (run_wb_q || (run_xbank_q == arg_bank)));
+      OP_NET_LOAD: exec_ok = !ex_first_q;
       OP_LOAD_W, OP_LOAD_WA:
       exec_ok = !ex_first_q && !(run_active_q && ((W_SPRAM != 0) ||
           ((ld_base_q < run_wend_q) && (ld_end_q > run_wbase_q))));
@@ -384,9 +390,8 @@ module qa_core #(
       (op_q == OP_NET_LOAD) ? ND_BYTES[6:0] : COLS[6:0];
   wire ld_last_lane = is_pload ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1) :
       (ld_lane_q == ld_lanes - 7'd1);
-  wire ld_range_bad = (op_q == OP_LOAD_X) ? ({16'd0, ld_count} > XB_DEPTH) :
-      is_wload ? ({15'd0, ld_end_q} > 2 * WB_DEPTH) :
-      is_pload ? ({15'd0, ld_end_q} > 2 * PG_MAX) : ({16'd0, ld_count} > NL_MAX);
+  wire ld_range_bad = is_wload ? ({15'd0, ld_end_q} > 2 * WB_DEPTH) :
+      is_pload ? ({15'd0, ld_end_q} > 2 * PG_MAX) : ld_cnt_big_q;
 
   // network table: NL_MAX descriptors of ND_BYTES, 16-byte stride
   wire [8:0] nt_wr_addr = {ld_word_q[4:0], ld_lane_q[3:0]};
@@ -488,7 +493,7 @@ module qa_core #(
               default: begin  // the loads
                 if (ld_range_bad) status_q[ST_LOAD_RANGE] <= 1'b1;
                 if (op_q == OP_NET_LOAD) net_n_q <= ld_range_bad ? 5'd0 : ld_count[4:0];
-                p_state_q <= (ld_count == 16'd0) ? P_OP : P_LOAD;
+                p_state_q <= ld_cnt_zero_q ? P_OP : P_LOAD;
               end
             endcase
           end
