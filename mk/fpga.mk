@@ -154,11 +154,9 @@ $(FPGA_DEPS_STAMP): mk/fpga-deps.sh
 
 # make test builds these boards from nothing (in $(BUILD)/fpga-test/, one
 # nextpnr seed each to keep CI time down; docs/boards.md has the 3-seed
-# figures) and fails unless each fits and meets its clock. Not listed (see
-# docs/boards.md): the iCEBreaker, whose design does not fit the UP5K yet, and
-# the ULX3S-85F and -45F, whose routing at this commit has not been seen to
-# finish in reasonable time (the 85F met 79.8 MHz at commit 2d58db3).
-FPGA_TEST_BOARDS ?= ulx3s-25f ulx3s-12f
+# figures) and fails unless each fits and meets its clock. Not listed: the
+# iCEBreaker, whose design does not fit the UP5K yet (docs/boards.md).
+FPGA_TEST_BOARDS ?= ulx3s-85f ulx3s-45f ulx3s-25f ulx3s-12f
 FPGA_TEST_SEEDS  ?= 1
 
 .PHONY: test-fpga
