@@ -13,9 +13,10 @@ BOARD_CLK_HZ      := 48000000
 BOARD_PLL         := PLL_DIVR=0 PLL_DIVF=63 PLL_DIVQ=4 PLL_FILTER=1
 BOARD_BAUD        := 12000000
 # 4x4 array on the 8 SB_MAC16 (dual 8x8), W in the 4 SPRAMs (2 x 16384 x 4 B),
-# X (2 x 512 x 4 B), bias/shift and the link's small FIFOs in block RAM
+# X (2 x 512 x 4 B), bias/shift and the link's small FIFOs in block RAM;
+# no network table (NL_MAX 0: the host runs networks layer by layer)
 BOARD_ROWS        := 4
 BOARD_COLS        := 4
 BOARD_PARAMS      := ACC_W=25 XB_DEPTH=512 WB_DEPTH=16384 PG_MAX=64 RXBUF_BYTES=2048 \
-                     PE_PAIRS=1 W_SPRAM=1 FIFO_BLOCK=1
+                     PE_PAIRS=1 W_SPRAM=1 FIFO_BLOCK=1 NL_MAX=0
 BOARD_PROG        := -b ice40_generic

@@ -14,9 +14,10 @@ RTL_SEED  ?= 20261126
 # 3 Mbaud line from a 75 MHz clock: 250 cycles a byte).
 UART_COUNT ?= 200
 UART_COUNT_SLOW ?= 20
-# Resident networks (NET_LOAD / NET_RUN, on-chip write-back) on each board's
-# chip model through its UART: the first model (iCEBreaker, whose array is
-# built differently: PE pairs, broadcast operands) gets more
+# Networks on each board's chip model through its UART: resident (NET_LOAD /
+# NET_RUN, on-chip write-back) on the ULX3S models; streamed, a GEMM per
+# layer, on the first (iCEBreaker: no layer table, and its array is built
+# differently: PE pairs, broadcast operands), which gets more
 NET_CHIP_COUNT ?= 300
 NET_CHIP_COUNT_SLOW ?= 10
 # ... and through each board's emulated FTDI bridge (qarray-emu), whose USB

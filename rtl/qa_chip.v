@@ -31,6 +31,7 @@ module qa_chip #(
     parameter integer XB_DEPTH       = 1024,           // X words per bank
     parameter integer WB_DEPTH       = 16384,          // W words per bank
     parameter integer PG_MAX         = 64,             // bias/shift groups per bank
+    parameter integer NL_MAX         = 16,             // network table layers (0 = none)
     parameter integer CLK_HZ         = 48000000,       // clk_i frequency in Hz
     parameter integer BAUD           = 12000000,       // UART line rate in bit/s
     parameter integer MAX_PAYLOAD    = 1024,           // largest frame payload in bytes
@@ -181,6 +182,7 @@ module qa_chip #(
       .WB_DEPTH(WB_DEPTH),
       .PG_MAX  (PG_MAX),
       .CLK_HZ  (CLK_HZ),
+      .NL_MAX  (NL_MAX),
       .PE_PAIRS(PE_PAIRS),
       .W_SPRAM (W_SPRAM),
       .PROD_REG(PROD_REG),

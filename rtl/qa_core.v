@@ -43,6 +43,9 @@ module qa_core #(
     parameter integer WB_DEPTH = 16384,     // W words (COLS bytes each) per bank, power of two
     parameter integer PG_MAX   = 64,        // bias/shift column groups per bank, power of two
     parameter integer CLK_HZ   = 48000000,  // core clock the design is built for (reported)
+    parameter integer NL_MAX   = 16,        // layers in the network table, 0..16; 0 = no
+                                            // NET_LOAD / NET_RUN (the host runs networks
+                                            // layer by layer; the iCE40's area budget)
     // Technology mapping (0 = generic, what the simulators use):
     parameter integer PE_PAIRS = 0,         // 1: array of qa_pe2 (SB_MAC16 dual 8x8), COLS even
     parameter integer W_SPRAM  = 0,         // 1: W lanes on single-port RAM (qa_wram_sp, UP5K
@@ -137,6 +140,9 @@ module qa_core #(
         PG_MAX > 32768) begin : g_bad_depth
       qa_error_core_depths_must_be_powers_of_two_up_to_32768 u_error ();
     end
+    if (NL_MAX < 0 || NL_MAX > 16) begin : g_bad_nl_max
+      qa_error_core_nl_max_out_of_range u_error ();
+    end
     if (NRES_W > 48) begin : g_bad_nres  // (not reachable within the checks above)
       qa_error_core_result_count_wider_than_verdict_port u_error ();
     end
@@ -162,7 +168,6 @@ module qa_core #(
   localparam integer ST_RUN_ARGS = 2;
   localparam integer ST_SHIFT = 3;
 
-  localparam integer NL_MAX = 16;  // layers in the network table
   localparam integer ND_BYTES = 12;  // bytes per layer descriptor
 
   // parser states
@@ -262,6 +267,9 @@ module qa_core #(
 
   // network table and NET_RUN state
   reg [4:0] net_n_q;  // layers in the table (0 = none loaded)
+  // (a constant 0 without a table, so that synthesis drops the descriptor
+  // fetch and the write-back path whatever its register optimisation)
+  wire [4:0] net_n = (NL_MAX != 0) ? net_n_q : 5'd0;
   reg [4:0] net_l_q;  // layer being fetched / started
   reg net_xbank_q;
   reg [15:0] net_rg_q;
@@ -280,6 +288,9 @@ module qa_core #(
   // engine state visible to the parser
   reg run_active_q;
   reg run_xbank_q, run_wb_q;
+  // write-back only with a table (a constant 0 without one, as net_n)
+  wire rq_wb = (NL_MAX != 0) && rq_wb_q;
+  wire run_wb = (NL_MAX != 0) && run_wb_q;
   reg [16:0] run_wbase_q, run_wend_q, run_pbase_q, run_pend_q;
   wire outq_valid;
 
@@ -334,7 +345,7 @@ module qa_core #(
       OP_IDENT, OP_COUNTERS, OP_CLEAR: exec_ok = out_idle;
       // one write port per X lane: no load while results are written back
       OP_LOAD_X:
-      exec_ok = !ex_first_q && !(run_active_q && (run_wb_q || (run_xbank_q == arg_bank)));
+      exec_ok = !ex_first_q && !(run_active_q && (run_wb || (run_xbank_q == arg_bank)));
       OP_NET_LOAD: exec_ok = !ex_first_q;
       OP_LOAD_W, OP_LOAD_WA:
       exec_ok = !ex_first_q && !(run_active_q && ((W_SPRAM != 0) ||
@@ -355,7 +366,7 @@ module qa_core #(
       (rq_lrows_q != 8'd0) && ({24'd0, rq_lrows_q} <= ROWS) &&
       (rq_lcols_q != 8'd0) && ({24'd0, rq_lcols_q} <= COLS) &&
       (rq_round_q <= 8'd3) && ($signed(rq_lo_q) <= $signed(rq_hi_q)) &&
-      (!rq_wb_q || (!prod_n_big_q && (prod_n64 <= {32'd0, XB_DEPTH32})));
+      (!rq_wb || (!prod_n_big_q && (prod_n64 <= {32'd0, XB_DEPTH32})));
 
   // IDENT response
   wire [159:0] ident_bytes = {
@@ -380,7 +391,9 @@ module qa_core #(
   wire ld_x_we = in_load && (op_q == OP_LOAD_X) && ({16'd0, ld_word_q} < XB_DEPTH);
   wire ld_w_we = in_load && is_wload && ({15'd0, ld_addr} < 2 * WB_DEPTH);
   wire ld_p_we = in_load && is_pload && (ld_byte_q == 3'd4) && ({15'd0, ld_addr} < 2 * PG_MAX);
-  wire ld_n_we = in_load && (op_q == OP_NET_LOAD) && ({16'd0, ld_word_q} < NL_MAX);
+  localparam [31:0] NL_MAX32 = NL_MAX;
+  wire ld_n_we = in_load && (op_q == OP_NET_LOAD) && (NL_MAX != 0) &&
+      ({16'd0, ld_word_q} < NL_MAX32);
   wire [XA_W:0] ld_x_addr = {arg_bank, ld_word_q[XA_W-1:0]};
   wire [WA_W:0] ld_w_addr = ld_addr[WA_W:0];
   wire [PA_W:0] ld_p_addr = ld_addr[PA_W:0];
@@ -413,11 +426,11 @@ module qa_core #(
   // engine start request
   wire run_start = (p_state_q == P_EXEC) && (op_q == OP_RUN || op_q == OP_NET_RUN) && exec_ok &&
       rq_ok_q;
-  wire net_more = (net_l_q + 5'd1 < net_n_q);
+  wire net_more = (NL_MAX != 0) && (net_l_q + 5'd1 < net_n_q);
 
   // verdicts: a RUN started or refused, a NET_RUN's last layer started, a
   // layer refused, or NET_RUN with no table
-  wire vd_no_table = (p_state_q == P_FETCH) && (net_n_q == 5'd0);
+  wire vd_no_table = (p_state_q == P_FETCH) && (net_n == 5'd0);
   wire vd_exec = (p_state_q == P_EXEC) && exec_ok &&
       ((op_q == OP_RUN) || (op_q == OP_NET_RUN && (!rq_ok_q || !net_more)));
   always @(posedge clk_i) begin
@@ -459,7 +472,7 @@ module qa_core #(
         end
         P_FETCH: begin
           // descriptor bytes 0..11 arrive one cycle after their address
-          if (net_n_q == 5'd0) begin
+          if (net_n == 5'd0) begin
             status_q[ST_RUN_ARGS] <= 1'b1;
             p_state_q <= P_OP;
           end else if (nf_idx_q == ND_BYTES[4:0]) p_state_q <= P_CHECK;
@@ -492,7 +505,10 @@ module qa_core #(
               end
               default: begin  // the loads
                 if (ld_range_bad) status_q[ST_LOAD_RANGE] <= 1'b1;
-                if (op_q == OP_NET_LOAD) net_n_q <= ld_range_bad ? 5'd0 : ld_count[4:0];
+                // (NL_MAX 0: every NET_LOAD but an empty one is out of
+                // range, and net_n is 0)
+                if (op_q == OP_NET_LOAD)
+                  net_n_q <= ld_range_bad ? 5'd0 : ld_count[4:0];
                 p_state_q <= ld_cnt_zero_q ? P_OP : P_LOAD;
               end
             endcase
@@ -1195,7 +1211,7 @@ module qa_core #(
       .clk_i    (clk_i),
       .rst_i    (rst_i),
       .s_data_i (rq_y),
-      .s_valid_i(rq_valid && !run_wb_q),
+      .s_valid_i(rq_valid && !run_wb),
       .s_ready_o(outq_in_ready),
       .m_data_o (outq_head),
       .m_valid_o(outq_valid),
@@ -1210,7 +1226,7 @@ module qa_core #(
   // output columns = the next layer's K); one byte per cycle, as it leaves
   // the requantizer.
   // =========================================================================
-  wire wb_fire = rq_valid && run_wb_q && en;
+  wire wb_fire = rq_valid && run_wb && en;
   generate
     for (gi = 0; gi < ROWS; gi = gi + 1) begin : g_wb
       assign wb_we[gi] = wb_fire && (d4_row_q == gi);

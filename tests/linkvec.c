@@ -35,6 +35,7 @@ typedef struct cfg {
 	unsigned rows, cols, acc_w, xb, wb, pg;
 	uint32_t clk, baud;
 	unsigned maxp, rxbuf, rxq;
+	unsigned nl_max; /* the core's table layers (optional 13th field; 16) */
 	uint32_t timeout;
 } cfg;
 
@@ -256,7 +257,7 @@ static void ident(sess *s, const char *name)
 	id[4] = (uint8_t)c->cols;
 	id[5] = 8;
 	id[6] = (uint8_t)c->acc_w;
-	id[7] = CORE_NL_MAX;
+	id[7] = (uint8_t)c->nl_max;
 	put16(id + 8, c->xb);
 	put16(id + 10, c->wb);
 	put16(id + 12, c->pg);
@@ -1054,6 +1055,37 @@ static void case_basic(sess *s)
 	gemm_free(&g);
 }
 
+/* A core built without a network table (NL_MAX 0): IDENT says so, a
+ * NET_LOAD of a layer is forwarded and flagged out of range, NET_RUN is
+ * refused, and GEMMs run as ever. */
+static void case_notable(sess *s)
+{
+	gemm g;
+	reset(s, 0x51, "reset");
+	ident(s, "ident_nl_max");
+	cmd_ok(s, QA_POP_CLEAR, NULL, 0, "clear");
+	uint8_t tb[QA_PROTO_LAYER_BYTES] = { 0 }, nl = 1;
+	tb[4] = 1; /* cg */
+	tb[6] = 1; /* k */
+	tb[8] = 1; /* last_cols */
+	load_args(s, QA_POP_NET_LOAD, &nl, 1, tb, sizeof tb, 0, M_GOOD,
+		  "net_load_forwarded");
+	counters_st(s, 0, 0, 2, "net_load_out_of_range");
+	cmd_ok(s, QA_POP_CLEAR, NULL, 0, "clear_2");
+	uint8_t nr[QA_PROTO_NET_RUN_ARGS] = { 0, 1, 0, 1 };
+	cmd_reject(s, QA_POP_NET_RUN, nr, sizeof nr, QA_PST_BAD_ARG,
+		   "net_run_refused");
+	counters_st(s, 0, 0, 4, "net_run_refused_status");
+	cmd_ok(s, QA_POP_CLEAR, NULL, 0, "clear_3");
+	if (gemm_make(&g, 5, 11, 7, 23, QA_ROUND_HALF_EVEN, -100, 100) ==
+	    QA_OK) {
+		run_gemm(s, &g, 1, 0, 1, M_GOOD, "gemm");
+		counters(s, (uint32_t)(g.m * g.k * g.n), (uint32_t)g.sat,
+			 "counters");
+	}
+	gemm_free(&g);
+}
+
 /* ---- checking ------------------------------------------------------------------- */
 
 typedef struct rsp {
@@ -1382,12 +1414,16 @@ static int check_responses(check_ctx *ck, sess *s, const char *out_path)
 
 static int parse_cfg(const char *s, cfg *c)
 {
-	unsigned long v[12];
+	unsigned long v[13] = { [12] = CORE_NL_MAX };
 	const char *p = s;
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < 13; i++) {
 		char *end;
 		v[i] = strtoul(p, &end, 0);
-		if (end == p || (i < 11 && *end != ',') || (i == 11 && *end))
+		if (end == p || (*end != ',' && *end) || (i < 11 && !*end))
+			return -1;
+		if (!*end)
+			break;
+		if (i == 12)
 			return -1;
 		p = end + 1;
 	}
@@ -1403,6 +1439,7 @@ static int parse_cfg(const char *s, cfg *c)
 	c->rxbuf = (unsigned)v[9];
 	c->rxq = (unsigned)v[10];
 	c->timeout = (uint32_t)v[11];
+	c->nl_max = (unsigned)v[12];
 	return (c->rows && c->cols && c->maxp >= 64 && c->rxq >= 2) ? 0 : -1;
 }
 
@@ -1420,13 +1457,14 @@ int main(int argc, char **argv)
 		{ "example", case_example },
 		{ "runs", case_runs },
 		{ "basic", case_basic },
+		{ "notable", case_notable },
 	};
 	if (argc < 4 || parse_cfg(argv[3], &c) != 0 ||
 	    (strcmp(argv[1], "script") != 0 && strcmp(argv[1], "check") != 0) ||
 	    (strcmp(argv[1], "check") == 0 && argc < 5)) {
 		fprintf(stderr, "usage: linkvec script|check CASE "
-				"R,C,ACC,XB,WB,PG,CLK,BAUD,MAXP,RXBUF,RXQ,TIMEOUT "
-				"[OUT.hex]\n");
+				"R,C,ACC,XB,WB,PG,CLK,BAUD,MAXP,RXBUF,RXQ,TIMEOUT"
+				"[,NL_MAX] [OUT.hex]\n");
 		return 2;
 	}
 	int which = -1;

@@ -27,6 +27,7 @@ module tb_chip;
   parameter integer RXBUF_BYTES = 256;
   parameter integer RXQ_DEPTH = 8;
   parameter integer TIMEOUT_CYCLES = 4000;
+  parameter integer NL_MAX = 16;
   localparam integer MAX_STEPS = 1 << 18;
 
   real clk_half = 1.0e12 / CLK_HZ / 2.0;
@@ -48,6 +49,7 @@ module tb_chip;
       .BAUD          (BAUD),
       .MAX_PAYLOAD   (MAX_PAYLOAD),
       .RXBUF_BYTES   (RXBUF_BYTES),
+      .NL_MAX        (NL_MAX),
       .RXQ_DEPTH     (RXQ_DEPTH),
       .TIMEOUT_CYCLES(TIMEOUT_CYCLES)
   ) u_chip (

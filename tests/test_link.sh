@@ -65,9 +65,11 @@ LINK="rtl/qa_uart_rx.v rtl/qa_uart_tx.v rtl/qa_crc32.v rtl/qa_cobs_dec.v rtl/qa_
 RTL=$(echo $CORE $LINK)
 
 # the chip configurations simulated below: name, CLK_HZ, BAUD, MAX_PAYLOAD,
-# RXBUF_BYTES, TIMEOUT_CYCLES (RXQ_DEPTH 8, a 4x4 array, core defaults)
+# RXBUF_BYTES, TIMEOUT_CYCLES, NL_MAX (RXQ_DEPTH 8, a 4x4 array, core
+# defaults otherwise; NL_MAX 0 is the iCEBreaker's core without a table)
 CHIPS=(
 	"small12 48000000 12000000 64 256 4000"
+	"notable12 48000000 12000000 64 256 4000 0"
 	"default12 48000000 12000000 1024 4096 480000"
 	"default3 48000000 3000000 1024 4096 480000"
 	"fast3 75000000 3000000 1024 4096 750000"
@@ -98,9 +100,9 @@ lint_one() { # name top params...
 }
 
 for c in "${CHIPS[@]}"; do
-	read -r n clk baud mp rb to <<<"$c"
+	read -r n clk baud mp rb to nl <<<"$c"
 	lint_one "chip_$n" qa_chip CLK_HZ="$clk" BAUD="$baud" MAX_PAYLOAD="$mp" RXBUF_BYTES="$rb" \
-		TIMEOUT_CYCLES="$to"
+		TIMEOUT_CYCLES="$to" NL_MAX="${nl:-16}"
 done
 for shape in 1x1 2x2 4x8 8x8; do
 	lint_one "chip_$shape" qa_chip ROWS="${shape%x*}" COLS="${shape#*x}"
@@ -178,18 +180,19 @@ if ! $CC $CFLAGS_T -o "$work/linkvec" tests/linkvec.c host/src/proto.c host/src/
 fi
 
 chip_case() { # chip-config-name case
-	local cname=$1 cs=$2 c n clk baud mp rb to
+	local cname=$1 cs=$2 c n clk baud mp rb to nl
 	for c in "${CHIPS[@]}"; do
-		read -r n clk baud mp rb to <<<"$c"
+		read -r n clk baud mp rb to nl <<<"$c"
 		[[ $n == "$cname" ]] && break
 	done
-	local cfg="4,4,32,1024,16384,64,$clk,$baud,$mp,$rb,8,$to"
+	nl=${nl:-16}
+	local cfg="4,4,32,1024,16384,64,$clk,$baud,$mp,$rb,8,$to,$nl"
 	local vvp="$work/chip_$cname.vvp" name="chip_${cname}_$cs"
 	if [[ ! -f $vvp ]]; then
 		# shellcheck disable=SC2086
 		if ! $IVERILOG -g2005 -Wall -Wno-timescale -o "$vvp" -s tb_chip -Ptb_chip.CLK_HZ="$clk" \
 			-Ptb_chip.BAUD="$baud" -Ptb_chip.MAX_PAYLOAD="$mp" -Ptb_chip.RXBUF_BYTES="$rb" \
-			-Ptb_chip.TIMEOUT_CYCLES="$to" tests/tb_chip.v $RTL >"$work/chip.log" 2>&1; then
+			-Ptb_chip.TIMEOUT_CYCLES="$to" -Ptb_chip.NL_MAX="$nl" tests/tb_chip.v $RTL >"$work/chip.log" 2>&1; then
 			bad "${name}_build" "$(head -n 5 "$work/chip.log")"
 			return
 		fi
@@ -214,6 +217,7 @@ chip_case default12 example
 chip_case default12 runs
 chip_case default3 basic
 chip_case fast3 basic
+chip_case notable12 notable
 
 echo "$pass passed, $fail failed"
 ((fail == 0))

@@ -129,6 +129,20 @@ static int net_compare(check_ctx *chk, qa_dev *dev, const net_case *c, rng *r,
 			first = i;
 	for (unsigned l = 0; l < net->nlayers; l++)
 		macs += (uint64_t)m * net->layers[l].k * net->layers[l].n;
+	/* resident: only the outputs and one COUNTERS response come back;
+	 * streamed: every layer's outputs, and a COUNTERS response for each
+	 * of the GEMMs (at least one per layer, more where the rows go in
+	 * chunks) */
+	uint64_t back = m * nout + 20, gemms = 1;
+	int streamed = qa_dev_net_streamed(dev);
+	if (streamed) {
+		back = 0;
+		for (unsigned l = 0; l < net->nlayers; l++)
+			back += (uint64_t)m * net->layers[l].n;
+		gemms = st.bytes_from_device > back ?
+				(st.bytes_from_device - back) / 20 : 0;
+		back += 20 * gemms;
+	}
 	if (bad)
 		snprintf(detail, sizeof detail,
 			 "%zu of %zu outputs differ; first y[%zu,%zu] device %d "
@@ -143,10 +157,13 @@ static int net_compare(check_ctx *chk, qa_dev *dev, const net_case *c, rng *r,
 		snprintf(detail, sizeof detail,
 			 "saturation counter %" PRIu64 ", golden %" PRIu64,
 			 st.saturated, sat);
-	else if (st.bytes_from_device != m * nout + 20)
+	else if (st.bytes_from_device != back ||
+		 (streamed && (gemms < net->nlayers || gemms % net->nlayers)))
 		snprintf(detail, sizeof detail,
-			 "%" PRIu64 " bytes came back for %zu outputs",
-			 st.bytes_from_device, m * nout);
+			 "%" PRIu64 " bytes came back for %zu outputs, "
+			 "expected %" PRIu64 " (%s)",
+			 st.bytes_from_device, m * nout, back,
+			 qa_dev_net_streamed(dev) ? "streamed" : "resident");
 	else
 		ok = 1;
 out:
@@ -198,18 +215,26 @@ static void test_model(check_ctx *chk, const char *model, uint64_t seed,
 		} else {
 			check(chk, 0, "mlp_load", "%s", qa_dev_errmsg(dev));
 		}
-		/* a GEMM in between overwrites the weights: running again
-		 * must be refused, and loading again must work */
+		/* resident: a GEMM in between overwrites the weights, so
+		 * running again must be refused, and loading again must work;
+		 * streamed (the weights stay on the host): running again works */
 		int8_t gx[4] = { 1, 2, 3, 4 }, gw[4] = { 1, 0, 0, 1 }, gy[4];
 		uint8_t gs[2] = { 0, 0 };
 		qa_gemm_desc g = { .m = 2, .k = 2, .n = 2, .x = gx, .w = gw,
 				   .shift = gs, .lo = -128, .hi = 127 };
 		int8_t x1[64] = { 0 }, y1[10];
 		rc = qa_dev_gemm(dev, &g, gy, NULL);
+		int streamed = qa_dev_net_streamed(dev);
 		int rc2 = qa_dev_net_run(dev, 1, x1, y1, NULL);
 		snprintf(name, sizeof name, "%s/gemm_unloads_network", model);
-		check(chk, rc == QA_OK && rc2 == QA_ERR_INVALID, name,
-		      "gemm %s, net_run %s", qa_errname(rc), qa_errname(rc2));
+		check(chk, rc == QA_OK &&
+			      rc2 == (streamed ? QA_OK : QA_ERR_INVALID), name,
+		      "gemm %s, net_run %s (%s)", qa_errname(rc),
+		      qa_errname(rc2), streamed ? "streamed" : "resident");
+		/* the table decides: streamed exactly when it holds none */
+		snprintf(name, sizeof name, "%s/streamed_iff_no_table", model);
+		check(chk, streamed == (in.nl_max == 0), name,
+		      "streamed %d, nl_max %u", streamed, in.nl_max);
 		rc = qa_dev_net_load(dev, &c.net);
 		snprintf(name, sizeof name, "%s/reload_after_gemm", model);
 		if (check(chk, rc == QA_OK, name, "%s", qa_dev_errmsg(dev)))
@@ -217,7 +242,8 @@ static void test_model(check_ctx *chk, const char *model, uint64_t seed,
 		net_free(&c);
 	}
 
-	/* does not fit: more layers than the table holds */
+	/* does not fit the table: more layers than it holds; the network
+	 * then runs streamed, layer by layer, with the same results */
 	{
 		unsigned nl = in.nl_max + 1 > MAX_LAYERS ? MAX_LAYERS :
 							   in.nl_max + 1;
@@ -227,14 +253,16 @@ static void test_model(check_ctx *chk, const char *model, uint64_t seed,
 		if (nl > in.nl_max && net_make(&c, &r, nl, width) == 0) {
 			rc = qa_dev_net_load(dev, &c.net);
 			snprintf(name, sizeof name, "%s/too_many_layers", model);
-			check(chk, rc == QA_ERR_RANGE &&
-				      strstr(qa_dev_errmsg(dev), "does not fit"),
-			      name, "rc %s: %s", qa_errname(rc),
-			      qa_dev_errmsg(dev));
+			if (check(chk, rc == QA_OK && qa_dev_net_streamed(dev),
+				  name, "rc %s, streamed %d: %s",
+				  qa_errname(rc), qa_dev_net_streamed(dev),
+				  qa_dev_errmsg(dev)))
+				net_compare(chk, dev, &c, &r, 2 * in.rows + 1,
+					    name);
 		}
 		net_free(&c);
 	}
-	/* does not fit: more weight memory than the device has */
+	/* does not fit: more weight memory than the device has (streamed) */
 	{
 		size_t k = in.k_max;
 		size_t n = (2u * in.wb_depth / k + 1) * in.cols;
@@ -243,8 +271,23 @@ static void test_model(check_ctx *chk, const char *model, uint64_t seed,
 			rc = qa_dev_net_load(dev, &c.net);
 			snprintf(name, sizeof name, "%s/weights_do_not_fit",
 				 model);
+			if (check(chk, rc == QA_OK && qa_dev_net_streamed(dev),
+				  name, "rc %s, streamed %d: %s",
+				  qa_errname(rc), qa_dev_net_streamed(dev),
+				  qa_dev_errmsg(dev)))
+				net_compare(chk, dev, &c, &r, 3, name);
+		}
+		net_free(&c);
+	}
+	/* a layer no GEMM can run (K beyond k_max): refused either way */
+	{
+		size_t width[] = { 3, (size_t)in.k_max + 1, 2 };
+		if (net_make(&c, &r, 2, width) == 0) {
+			rc = qa_dev_net_load(dev, &c.net);
+			snprintf(name, sizeof name, "%s/k_beyond_k_max", model);
 			check(chk, rc == QA_ERR_RANGE &&
-				      strstr(qa_dev_errmsg(dev), "bytes"),
+				      strstr(qa_dev_errmsg(dev), "k_max") &&
+				      !qa_dev_net_streamed(dev),
 			      name, "rc %s: %s", qa_errname(rc),
 			      qa_dev_errmsg(dev));
 		}

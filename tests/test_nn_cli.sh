@@ -560,8 +560,9 @@ else
 	fail help_lists_run_eval "rc $rc"
 fi
 
-# a model that does not fit the device's memories: exit 1, what it needs and has.
-# The widest hidden layer the bias/shift memory cannot hold, from `qarray info`.
+# a model that does not fit the device's memories runs streamed, a GEMM per
+# layer, with the golden logits (--check); -v says so. The widest hidden layer
+# the bias/shift memory cannot hold, from `qarray info`.
 run info
 cp "$T/stdout" "$T/info.json"
 wide=$(json "$T/stdout" '2 * d["pg_max"] * d["cols"] + d["cols"]' 2>/dev/null || echo 0)
@@ -571,20 +572,19 @@ mkdir -p "$T/o/wide"
 printf 'qarray-model 1\ndense w=w0.npy relu\ndense w=w1.npy\n' >"$T/o/wide/manifest.txt"
 run quantize --model "$T/o/wide" --calib "$DATA/train_x.npy" --out "$T/o/wide.qam"
 if [ $rc -eq 0 ] && [ "$wide" -gt 0 ]; then
-	bad run_model_does_not_fit "does not fit the device: it needs" "$T/o/wide_out.npy" run --model "$T/o/wide.qam" --x "$TX" --out "$T/o/wide_out.npy"
-	if grep -q "columns; the device has" "$T/stderr"; then pass does_not_fit_says_what_it_has; else fail does_not_fit_says_what_it_has "$(first_err)"; fi
-	bad eval_model_does_not_fit "does not fit the device" "" eval --model "$T/o/wide.qam" --float-model "$T/o/wide" --x "$TX" --y "$TY"
-	printf 'old' >"$T/o/keep.npy"
-	run run --model "$T/o/wide.qam" --x "$TX" --out "$T/o/keep.npy"
-	if [ $rc -eq 1 ] && [ "$(cat "$T/o/keep.npy")" = old ] && [ -z "$(ls "$T/o" | grep '\.tmp')" ]; then
-		pass run_failure_keeps_old_output
+	run -v run --model "$T/o/wide.qam" --x "$TX" --out "$T/o/wide_out.npy" --check
+	if [ $rc -eq 0 ] && [ -s "$T/o/wide_out.npy" ] && grep -q "layers streamed" "$T/stderr" &&
+		grep -q "does not fit the device's table" "$T/stderr"; then
+		pass run_model_too_large_runs_streamed
 	else
-		fail run_failure_keeps_old_output "rc $rc"
+		fail run_model_too_large_runs_streamed "rc $rc: $(grep -m1 -e streamed -e 'qarray: ' "$T/stderr")"
 	fi
+	run eval --model "$T/o/wide.qam" --float-model "$T/o/wide" --x "$TX" --y "$TY"
+	if [ $rc -eq 0 ]; then pass eval_model_too_large_runs_streamed; else fail eval_model_too_large_runs_streamed "rc $rc: $(first_err)"; fi
 else
-	fail run_model_does_not_fit "cannot make the wide model (width $wide): $(first_err)"
+	fail run_model_too_large_runs_streamed "cannot make the wide model (width $wide): $(first_err)"
 fi
-# a layer wider than the device's k_max
+# a layer wider than the device's k_max: exit 1, and an older output is kept
 kmax=$(json "$T/info.json" 'd["k_max"]' 2>/dev/null || echo 0)
 kbig=$((kmax + 1))
 mkdir -p "$T/o/deep"
@@ -594,6 +594,13 @@ printf 'qarray-model 1\ndense w=w0.npy\n' >"$T/o/deep/manifest.txt"
 run quantize --model "$T/o/deep" --calib "$T/in/xk.npy" --out "$T/o/deep.qam"
 if [ $rc -eq 0 ]; then
 	bad run_k_above_k_max "exceeds the device's k_max = $kmax" "$T/o/deep_out.npy" run --model "$T/o/deep.qam" --x "$T/in/xk.npy" --out "$T/o/deep_out.npy"
+	printf 'old' >"$T/o/keep.npy"
+	run run --model "$T/o/deep.qam" --x "$T/in/xk.npy" --out "$T/o/keep.npy"
+	if [ $rc -eq 1 ] && [ "$(cat "$T/o/keep.npy")" = old ] && [ -z "$(ls "$T/o" | grep '\.tmp')" ]; then
+		pass run_failure_keeps_old_output
+	else
+		fail run_failure_keeps_old_output "rc $rc"
+	fi
 else
 	fail run_k_above_k_max "quantize: $(first_err)"
 fi

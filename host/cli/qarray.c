@@ -2219,8 +2219,10 @@ static int net_device_load(const struct net_opts *o, const qa_qmodel *qm,
 		device_error("loading the network", *dev, r);
 		return EXIT_DEVICE;
 	}
-	note(1, "target %s: %ux%u array; %u layers resident", o->target,
-	     info->rows, info->cols, qm->nlayers);
+	note(1, "target %s: %ux%u array; %u layers %s", o->target,
+	     info->rows, info->cols, qm->nlayers,
+	     qa_dev_net_streamed(*dev) ? "streamed, one GEMM each" :
+					 "resident");
 	return 0;
 }
 

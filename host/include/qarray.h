@@ -165,7 +165,7 @@ typedef struct qa_info {
 	unsigned wb_depth;    /* W buffer words per bank (a word = cols bytes) */
 	unsigned pg_max;      /* column groups of bias/shift per bank */
 	unsigned k_max;       /* largest K of one GEMM */
-	unsigned nl_max;      /* layers a resident network may have */
+	unsigned nl_max;      /* layers a resident network may have (0: none) */
 	uint32_t clock_hz;    /* core clock the design was built for */
 } qa_info;
 
@@ -217,18 +217,29 @@ int qa_dev_info(qa_dev *dev, qa_info *info);
 int qa_dev_gemm(qa_dev *dev, const qa_gemm_desc *d, int8_t *y, qa_stats *st);
 
 /*
- * Make a network resident on the device: all weights, biases, shifts and
- * the layer table go into on-chip memory once. Fails with QA_ERR_RANGE and
- * a message saying what is needed and what the device has when it does
- * not fit. Replaces any network loaded before; a later qa_dev_gemm may
- * overwrite its weights (load it again then).
+ * Load a network for qa_dev_net_run. Where it fits the device's layer
+ * table (nl_max layers) and memories, it is made resident: all weights,
+ * biases, shifts and the layer table go into on-chip memory once, and a
+ * later qa_dev_gemm may overwrite its weights (load it again then).
+ * Otherwise - a device without a table (nl_max 0, the iCEBreaker build),
+ * more layers than nl_max, or weights beyond the memories - the network is
+ * streamed: the handle keeps a copy and every run sends the layers one by
+ * one as GEMMs, with the same results. Fails with QA_ERR_RANGE when a
+ * layer's K exceeds k_max (no GEMM could run it). Replaces any network
+ * loaded before.
  */
 int qa_dev_net_load(qa_dev *dev, const qa_net *net);
 
+/* 1 when the loaded network is streamed (see qa_dev_net_load), 0 when it
+ * is resident or none is loaded. */
+int qa_dev_net_streamed(const qa_dev *dev);
+
 /*
- * Run the resident network on m input rows: x is m x k_in (int8), y
- * receives m x n_out. Only the input and the output cross the link; the
- * device runs the layers by itself and keeps the activations on chip.
+ * Run the loaded network on m input rows: x is m x k_in (int8), y
+ * receives m x n_out. A resident network: only the input and the output
+ * cross the link; the device runs the layers by itself and keeps the
+ * activations on chip. A streamed one: one GEMM per layer; *st sums the
+ * layers' figures.
  */
 int qa_dev_net_run(qa_dev *dev, size_t m, const int8_t *x, int8_t *y,
 		   qa_stats *st);

@@ -32,9 +32,14 @@ enum {
 #define IDENT_LEN 20
 #define COUNTERS_LEN 20
 
-/* the network made resident by qa_dev_net_load */
+/* the network loaded by qa_dev_net_load: resident on the device, or
+ * streamed (kept here and run layer by layer as GEMMs) */
 typedef struct dev_net {
 	int loaded;
+	int streamed;      /* the layers below, not the device's table */
+	qa_net snet;       /* streamed: the network, pointing into the copies */
+	qa_layer *slayers; /* streamed: the layers, then their weights, biases
+			    * and shifts, in one allocation */
 	size_t k_in, n_out;
 	unsigned cg_out;   /* column groups of the last layer */
 	size_t rg_cap;     /* row groups per NET_RUN (all layers' X fit a bank) */
@@ -174,7 +179,6 @@ static int parse_ident(qa_dev *d, const uint8_t *r)
 	if (i->rows < 1 || i->rows > 64 || i->cols < 1 || i->cols > 64 ||
 	    i->data_w != 8 || i->xb_depth == 0 || i->wb_depth == 0 ||
 	    i->pg_max == 0 || i->k_max == 0 || i->k_max != kmin ||
-	    i->nl_max == 0 ||
 	    i->acc_w < need_acc || i->acc_w > 64)
 		return dev_fail(d, QA_ERR_DEVICE,
 				"device reported an impossible configuration: "
@@ -273,6 +277,7 @@ void qa_dev_close(qa_dev *d)
 	if (d->ops && d->ctx)
 		d->ops->close(d->ctx);
 	free(d->net.table);
+	free(d->net.slayers);
 	free(d);
 }
 
@@ -551,7 +556,8 @@ static int gemm_once(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
 				in->k_max);
 
 	/* the GEMM's W and parameter loads overwrite a resident network */
-	d->net.loaded = 0;
+	if (!d->net.streamed)
+		d->net.loaded = 0;
 	gemm_plan p = { .g = g, .R = in->rows, .C = in->cols };
 	p.RG = (g->m + p.R - 1) / p.R;
 	p.CG = (g->n + p.C - 1) / p.C;
@@ -634,12 +640,61 @@ out:
 
 /* ---- resident networks --------------------------------------------------- */
 
+/* Keep a copy of the network to run it layer by layer (streamed): the
+ * device has no layer table or the network does not fit it. Nothing is
+ * sent; each run sends every layer's weights as a GEMM does. */
+static int net_keep(qa_dev *d, const qa_net *net)
+{
+	size_t bytes = net->nlayers * sizeof(qa_layer);
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		const qa_layer *L = &net->layers[l];
+		bytes += L->n * sizeof(int32_t) + L->k * L->n + L->n;
+	}
+	qa_layer *ls = malloc(bytes);
+	if (!ls)
+		return dev_fail(d, QA_ERR_NOMEM, "out of memory");
+	/* int32 biases first (aligned after the layer array), then bytes */
+	int32_t *bias = (int32_t *)(ls + net->nlayers);
+	size_t nbias = 0;
+	for (unsigned l = 0; l < net->nlayers; l++)
+		nbias += net->layers[l].n;
+	uint8_t *p = (uint8_t *)(bias + nbias);
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		const qa_layer *L = &net->layers[l];
+		ls[l] = *L;
+		if (L->bias)
+			memcpy(bias, L->bias, L->n * sizeof(int32_t));
+		else
+			memset(bias, 0, L->n * sizeof(int32_t));
+		ls[l].bias = bias;
+		bias += L->n;
+		memcpy(p, L->w, L->k * L->n);
+		ls[l].w = (const int8_t *)p;
+		p += L->k * L->n;
+		memcpy(p, L->shift, L->n);
+		ls[l].shift = p;
+		p += L->n;
+	}
+	free(d->net.slayers);
+	d->net.slayers = ls;
+	d->net.snet = *net;
+	d->net.snet.layers = ls;
+	d->net.streamed = 1;
+	d->net.loaded = 1;
+	d->net.nlayers = net->nlayers;
+	d->net.k_in = net->layers[0].k;
+	d->net.n_out = net->layers[net->nlayers - 1].n;
+	return QA_OK;
+}
+
+
 static int net_load_once(qa_dev *d, const qa_net *net)
 {
 	if (!d)
 		return QA_ERR_INVALID;
 	d->err[0] = '\0';
 	d->net.loaded = 0;
+	d->net.streamed = 0;
 	int rc = qa_net_validate(net);
 	if (rc)
 		return dev_fail(d, rc, "invalid network description");
@@ -667,14 +722,22 @@ static int net_load_once(qa_dev *d, const qa_net *net)
 	}
 	size_t w_have = 2u * in->wb_depth, p_have = 2u * in->pg_max;
 	if (net->nlayers > in->nl_max || w_words > w_have ||
-	    p_groups > p_have || rg_cap == 0)
-		return dev_fail(d, QA_ERR_RANGE,
-				"the network does not fit the device: it needs "
-				"%u layers, %zu bytes of weight memory and "
-				"bias/shift for %zu columns; the device has %u "
-				"layers, %zu bytes and %zu columns",
+	    p_groups > p_have || rg_cap == 0) {
+		if (d->verbose && in->nl_max == 0)
+			fprintf(stderr,
+				"qarray: the device has no layer table: the "
+				"network runs streamed, layer by layer\n");
+		else if (d->verbose)
+			fprintf(stderr,
+				"qarray: the network (%u layers, %zu bytes of "
+				"weights, bias/shift for %zu columns) does not "
+				"fit the device's table (%u layers, %zu bytes, "
+				"%zu columns): it runs streamed, layer by "
+				"layer\n",
 				net->nlayers, w_words * C, p_groups * C,
 				in->nl_max, w_have * C, p_have * C);
+		return net_keep(d, net);
+	}
 
 	buf b = { 0 };
 	size_t wbase = 0, pbase = 0;
@@ -942,7 +1005,7 @@ static int dev_retry(qa_dev *d, dev_call *c)
 			fprintf(stderr, "qarray: %s: link reset, running the "
 				"operation again (attempt %u): %s\n",
 				d->ops->name, attempt + 2, d->err);
-		if (c->kind == 2 && d->net.loaded) {
+		if (c->kind == 2 && d->net.loaded && !d->net.streamed) {
 			buf b = { d->net.table, d->net.table_len,
 				  d->net.table_len };
 			int r2 = dev_write(d, &b);
@@ -950,6 +1013,95 @@ static int dev_retry(qa_dev *d, dev_call *c)
 				return r2;
 		}
 	}
+}
+
+/* figures of one more GEMM into a sum */
+static void stats_add(qa_stats *sum, const qa_stats *one)
+{
+	sum->cycles += one->cycles;
+	sum->busy_cycles += one->busy_cycles;
+	sum->stall_cycles += one->stall_cycles;
+	sum->macs += one->macs;
+	sum->saturated += one->saturated;
+	sum->bytes_to_device += one->bytes_to_device;
+	sum->bytes_from_device += one->bytes_from_device;
+	sum->wire_bytes_to_device += one->wire_bytes_to_device;
+	sum->wire_bytes_from_device += one->wire_bytes_from_device;
+	sum->link_resent += one->link_resent;
+	sum->link_damaged += one->link_damaged;
+	sum->link_probes += one->link_probes;
+	sum->retries += one->retries;
+	sum->runs += one->runs;
+}
+
+/*
+ * A streamed network's run: the rows in chunks of as many as one X bank
+ * holds for the widest layer input, and each chunk through the layers as
+ * GEMMs (each layer's int8 results the next one's input). Every GEMM is an
+ * operation of its own for dev_retry, so line errors cost at most one
+ * chunk's layer; the figures are the GEMMs' sums.
+ */
+static int net_stream_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
+			  qa_stats *st)
+{
+	d->err[0] = '\0';
+	if (!x || !y || m == 0)
+		return dev_fail(d, QA_ERR_INVALID, "no input or output");
+	const qa_net *net = &d->net.snet;
+	size_t width = 0, kmax = 1;
+	for (unsigned l = 0; l < net->nlayers; l++) {
+		if (l + 1 < net->nlayers && net->layers[l].n > width)
+			width = net->layers[l].n;
+		if (net->layers[l].k > kmax)
+			kmax = net->layers[l].k;
+	}
+	size_t chunk = (size_t)d->info.rows * (d->info.xb_depth / kmax);
+	if (chunk == 0 || chunk > m)
+		chunk = m;
+	int8_t *a = NULL, *b = NULL;
+	if (width) {
+		a = malloc(chunk * width);
+		b = malloc(chunk * width);
+		if (!a || !b) {
+			free(a);
+			free(b);
+			return dev_fail(d, QA_ERR_NOMEM, "out of memory");
+		}
+	}
+	qa_stats sum = { 0 }, one;
+	int rc = QA_OK;
+	for (size_t r0 = 0; r0 < m && rc == QA_OK; r0 += chunk) {
+		size_t mc = m - r0 < chunk ? m - r0 : chunk;
+		const int8_t *in = x + r0 * net->layers[0].k;
+		for (unsigned l = 0; l < net->nlayers; l++) {
+			const qa_layer *L = &net->layers[l];
+			int8_t *out = l + 1 == net->nlayers ? y + r0 * L->n :
+				      (l & 1)		 ? b :
+							   a;
+			qa_gemm_desc g = { .m = mc, .k = L->k, .n = L->n,
+					   .x = in, .w = L->w,
+					   .bias = L->bias, .shift = L->shift,
+					   .round = net->round, .lo = L->lo,
+					   .hi = L->hi };
+			dev_call c = { .kind = 0, .g = &g, .y = out,
+				       .st = &one };
+			rc = dev_retry(d, &c);
+			if (rc) {
+				char e[sizeof d->err];
+				snprintf(e, sizeof e, "%s", d->err);
+				dev_fail(d, rc, "rows %zu..%zu, layer %u: %s",
+					 r0, r0 + mc - 1, l, e);
+				break;
+			}
+			stats_add(&sum, &one);
+			in = out;
+		}
+	}
+	free(a);
+	free(b);
+	if (!rc && st)
+		*st = sum;
+	return rc;
 }
 
 int qa_dev_gemm(qa_dev *d, const qa_gemm_desc *g, int8_t *y, qa_stats *st)
@@ -968,11 +1120,18 @@ int qa_dev_net_load(qa_dev *d, const qa_net *net)
 	return dev_retry(d, &c);
 }
 
+int qa_dev_net_streamed(const qa_dev *d)
+{
+	return d && d->net.loaded && d->net.streamed;
+}
+
 int qa_dev_net_run(qa_dev *d, size_t m, const int8_t *x, int8_t *y,
 		   qa_stats *st)
 {
 	if (!d)
 		return QA_ERR_INVALID;
+	if (d->net.loaded && d->net.streamed)
+		return net_stream_run(d, m, x, y, st);
 	dev_call c = { .kind = 2, .m = m, .x = x, .y = y, .st = st };
 	return dev_retry(d, &c);
 }

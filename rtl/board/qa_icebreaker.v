@@ -19,6 +19,7 @@ module qa_icebreaker #(
     parameter integer XB_DEPTH    = 1024,      // X words per bank
     parameter integer WB_DEPTH    = 16384,     // W words per bank (2 x 16384 x 4 lanes = 4 SPRAMs)
     parameter integer PG_MAX      = 64,        // bias/shift groups per bank
+    parameter integer NL_MAX      = 0,         // network table layers (0: networks run layer by layer)
     parameter integer RXBUF_BYTES = 4096,      // link receive buffer in bytes
     parameter integer CLK_HZ      = 48000000,  // core clock the PLL makes, in Hz
     parameter integer BAUD        = 12000000,  // UART line rate in bit/s
@@ -78,6 +79,7 @@ module qa_icebreaker #(
       .XB_DEPTH   (XB_DEPTH),
       .WB_DEPTH   (WB_DEPTH),
       .PG_MAX     (PG_MAX),
+      .NL_MAX     (NL_MAX),
       .CLK_HZ     (CLK_HZ),
       .BAUD       (BAUD),
       .RXBUF_BYTES(RXBUF_BYTES),

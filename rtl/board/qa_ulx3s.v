@@ -22,6 +22,7 @@ module qa_ulx3s #(
     parameter integer XB_DEPTH    = 1024,      // X words per bank
     parameter integer WB_DEPTH    = 8192,      // W words per bank
     parameter integer PG_MAX      = 64,        // bias/shift groups per bank
+    parameter integer NL_MAX      = 16,        // network table layers (0: networks run layer by layer)
     parameter integer RXBUF_BYTES = 4096,      // link receive buffer in bytes
     parameter integer PROD_REG    = 1,         // products registered (qa_core)
     parameter integer RD_REG      = 1,         // operand reads registered (qa_core)
@@ -91,6 +92,7 @@ module qa_ulx3s #(
       .XB_DEPTH   (XB_DEPTH),
       .WB_DEPTH   (WB_DEPTH),
       .PG_MAX     (PG_MAX),
+      .NL_MAX     (NL_MAX),
       .CLK_HZ     (CLK_HZ),
       .BAUD       (BAUD),
       .RXBUF_BYTES(RXBUF_BYTES),
