@@ -765,8 +765,9 @@ module qa_link #(
   reg [2:0] t_state_q;
   reg [7:0] t_op_q, t_seq_q;
   reg [3:0] t_st_q;
-  reg [N_W-1:0] t_nres_q;  // bytes still to take from the core (expected seq if not OK)
-  reg [NR_W-1:0] t_rem_q;  // payload bytes of the response not yet framed
+  reg [7:0] t_exp_q;  // the expected sequence number (a status other than OK)
+  reg t_ident_q;  // IDENT: the last N_IDENT_LINK payload bytes are the link's
+  reg [NR_W-1:0] t_rem_q;  // payload bytes of the response not yet sent
   reg [3:0] t_info_q;  // link bytes of IDENT sent so far
   reg [15:0] t_flen_q;  // payload length of the current frame
   reg [15:0] t_fleft_q;  // payload bytes of the current frame still to send
@@ -775,7 +776,8 @@ module qa_link #(
 
   wire enc_ready;
   wire [31:0] tx_crc;
-  wire pay_core = (t_st_q == ST_OK) && (t_nres_q != {N_W{1'b0}});
+  // the core's bytes come first, then (IDENT) the link's
+  wire pay_core = (t_st_q == ST_OK) && !(t_ident_q && (t_rem_q <= N_IDENT_LINK));
   reg [7:0] t_data;
   reg t_valid;
   always @(*) begin
@@ -795,7 +797,7 @@ module qa_link #(
       T_PAY: begin
         if (t_st_q != ST_OK) begin
           t_valid = 1'b1;
-          t_data  = t_nres_q[7:0];  // the expected sequence number
+          t_data  = t_exp_q;  // the expected sequence number
         end else if (pay_core) begin
           t_valid = s_rsp_valid_i;
           t_data  = s_rsp_data_i;
@@ -837,7 +839,8 @@ module qa_link #(
             t_op_q    <= rq_op;
             t_seq_q   <= rq_seq;
             t_st_q    <= rq_st;
-            t_nres_q  <= rq_nres;
+            t_exp_q   <= rq_nres[7:0];
+            t_ident_q <= rq_ident;
             t_rem_q   <= (rq_st != ST_OK) ? N_ONE : rq_total;
             t_info_q  <= 4'd0;
             t_state_q <= T_START;
@@ -861,8 +864,8 @@ module qa_link #(
         end
         T_PAY: begin
           if (t_fire) begin
-            if (pay_core) t_nres_q <= t_nres_q - 1'b1;
-            else if (t_st_q == ST_OK) t_info_q <= t_info_q + 4'd1;
+            if (!pay_core && t_st_q == ST_OK) t_info_q <= t_info_q + 4'd1;
+            t_rem_q <= t_rem_q - N_ONE;
             t_fleft_q <= t_fleft_q - 16'd1;
             if (t_fleft_q == 16'd1) t_state_q <= T_CRC;
           end
@@ -871,7 +874,6 @@ module qa_link #(
           if (t_fire) begin
             t_idx_q <= t_idx_q + 3'd1;
             if (t_idx_q == 3'd3) begin
-              t_rem_q   <= t_rem_q - {{(NR_W - 16) {1'b0}}, t_flen_q};
               t_state_q <= t_more_q ? T_START : T_IDLE;
             end
           end
