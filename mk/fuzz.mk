@@ -48,12 +48,12 @@ FUZZ_DIR       := $(BUILD)/fuzz
 FUZZ_CORPUS    := tests/fuzz/corpus
 
 # host sources each harness links
-FUZZ_SRCS_npy      := npy.c error.c
-FUZZ_SRCS_qmodel   := nn_model.c nn_quant.c nn_data.c npy.c ref.c error.c
-FUZZ_SRCS_manifest := nn_model.c npy.c ref.c error.c
+FUZZ_SRCS_npy      := npy.c fileio.c error.c
+FUZZ_SRCS_qmodel   := nn_model.c nn_quant.c nn_data.c npy.c fileio.c ref.c error.c
+FUZZ_SRCS_manifest := nn_model.c npy.c fileio.c ref.c error.c
 FUZZ_SRCS_proto    := proto.c error.c
 FUZZ_SRCS_link     := dev.c link.c proto.c ref.c error.c
-FUZZ_SRCS_mkseeds  := nn_model.c nn_quant.c nn_data.c npy.c ref.c error.c proto.c
+FUZZ_SRCS_mkseeds  := nn_model.c nn_quant.c nn_data.c npy.c fileio.c ref.c error.c proto.c
 
 FUZZ_INC := -Ihost/include -Ihost/src -Ihost/ftdi -Itests/fuzz
 # libFuzzer instruments everything; any sanitizer report is a crash
@@ -65,7 +65,7 @@ FUZZ_CC_FLAGS = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(FUZZ_INC) -MMD -MP
 # clang with libFuzzer, checked once per build tree (`make fuzz-deps` to
 # check again)
 FUZZ_DEPS_STAMP := $(FUZZ_DIR)/.fuzz-deps-ok
-$(FUZZ_DEPS_STAMP): mk/fuzz-deps.sh
+$(FUZZ_DEPS_STAMP): mk/fuzz-deps.sh mk/deps-lib.sh
 	@mkdir -p $(@D)
 	CLANG=$(CLANG) bash mk/fuzz-deps.sh
 	@touch $@

@@ -13,7 +13,7 @@
  * file and a rename, so a failure never leaves half a file behind.
  */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fchmod, lstat */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #endif
 
 #include <errno.h>
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "nn_internal.h"
+#include "fileio.h"
 #include "qarray_nn.h"
 
 #define MANIFEST_NAME "manifest.txt"
@@ -88,82 +89,26 @@ uint32_t qa_nni_crc32(const void *buf, size_t len)
 	return crc ^ 0xFFFFFFFFu;
 }
 
+/* the bytes of qa_nni_write_atomic, for qa_write_atomic */
+typedef struct buf_emit_ctx {
+	const void *buf;
+	size_t len;
+} buf_emit_ctx;
+
+static int buf_emit(FILE *f, void *ctx)
+{
+	const buf_emit_ctx *e = ctx;
+	return (e->len && fwrite(e->buf, 1, e->len, f) != e->len) ? -1 : 0;
+}
+
 int qa_nni_write_atomic(const char *path, const void *buf, size_t len,
 			char *errbuf, size_t errlen)
 {
-	struct stat sb;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, created = 0, rc;
-
-	if (!path || !*path || path[strlen(path) - 1] == '/') {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_INVALID,
-				 "not a file name");
-		goto out;
-	}
-	/* rename() would replace whatever is there: only ever a plain file */
-	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_INVALID,
-				 "exists and is not a regular file; refusing "
-				 "to replace it");
-		goto out;
-	}
-	tmp = malloc(strlen(path) + sizeof(".tmp.XXXXXX"));
-	if (!tmp) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	strcpy(tmp, path);
-	strcat(tmp, ".tmp.XXXXXX");
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_IO,
-				 "cannot create a temporary file: %s",
-				 strerror(errno));
-		goto out;
-	}
-	created = 1;
-	if (fchmod(fd, 0644) != 0) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_IO,
-				 "cannot set the mode of %s: %s", tmp,
-				 strerror(errno));
-		goto out;
-	}
-	f = fdopen(fd, "wb");
-	if (!f) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_IO, "cannot open %s: %s",
-				 tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if ((len && fwrite(buf, 1, len, f) != len) || fflush(f) != 0) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_IO,
-				 "write to %s failed: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_IO,
-				 "write to %s failed: %s", tmp, strerror(errno));
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) != 0) {
-		rc = qa_nni_fail(errbuf, errlen, QA_ERR_IO,
-				 "cannot rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	created = 0;
-	rc = QA_OK;
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	if (!path || !*path || path[strlen(path) - 1] == '/')
+		return qa_nni_fail(errbuf, errlen, QA_ERR_INVALID,
+				   "not a file name");
+	buf_emit_ctx e = { buf, len };
+	return qa_write_atomic(path, buf_emit, &e, errbuf, errlen);
 }
 
 /* Read a whole regular file of at most max bytes into a new buffer. */

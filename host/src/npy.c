@@ -15,7 +15,7 @@
  * depend on the byte order of the host.
  */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fileno, fchmod */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #endif
 
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "qarray.h"
+#include "fileio.h"
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
@@ -772,15 +773,28 @@ static int write_data(FILE *f, const qa_array *arr, size_t size)
 	return 0;
 }
 
+/* the file's bytes, for qa_write_atomic */
+typedef struct npy_emit_ctx {
+	const char *pre;
+	size_t plen;
+	const qa_array *arr;
+	size_t size;
+} npy_emit_ctx;
+
+static int npy_emit(FILE *f, void *ctx)
+{
+	const npy_emit_ctx *e = ctx;
+	if (fwrite(e->pre, 1, e->plen, f) != e->plen ||
+	    write_data(f, e->arr, e->size) != 0)
+		return -1;
+	return 0;
+}
+
 int qa_npy_write(const char *path, const qa_array *arr, char *errbuf,
 		 size_t errlen)
 {
 	npy_ctx cx = { path, errbuf, errlen };
 	char pre[256];
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1;
-	int created = 0;
 	size_t plen, count, size;
 	int rc;
 
@@ -798,18 +812,6 @@ int qa_npy_write(const char *path, const qa_array *arr, char *errbuf,
 	if (!arr) {
 		rc = fail(&cx, QA_ERR_INVALID, "no array to write");
 		goto out;
-	}
-	/* The file is replaced by rename(): never do that to something that
-	 * is not a plain file (a device such as /dev/null, a FIFO, a
-	 * directory, a symbolic link). */
-	{
-		struct stat sb;
-		if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-			rc = fail(&cx, QA_ERR_INVALID,
-				  "exists and is not a regular file; refusing "
-				  "to replace it");
-			goto out;
-		}
 	}
 	size = qa_dtype_size(arr->dtype);
 	if (size == 0) {
@@ -851,60 +853,17 @@ int qa_npy_write(const char *path, const qa_array *arr, char *errbuf,
 		goto out;
 	}
 
-	tmp = malloc(strlen(path) + sizeof(".tmp.XXXXXX"));
-	if (!tmp) {
-		rc = fail(&cx, QA_ERR_NOMEM, "out of memory");
-		goto out;
+	/* a temporary file renamed over path (which must be a plain file if
+	 * it exists: never a device such as /dev/null, a FIFO, a directory
+	 * or a symbolic link) */
+	{
+		char msg[256];
+		npy_emit_ctx e = { pre, plen, arr, size };
+		rc = qa_write_atomic(path, npy_emit, &e, msg, sizeof msg);
+		if (rc)
+			rc = fail(&cx, rc, "%s", msg);
 	}
-	strcpy(tmp, path);
-	strcat(tmp, ".tmp.XXXXXX");
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = fail(&cx, QA_ERR_IO, "cannot create a temporary file: %s",
-			  strerror(errno));
-		goto out;
-	}
-	created = 1;
-	/* mkstemp makes the file 0600; give it the usual mode of a data file. */
-	if (fchmod(fd, 0644) != 0) {
-		rc = fail(&cx, QA_ERR_IO, "cannot set the mode of %s: %s", tmp,
-			  strerror(errno));
-		goto out;
-	}
-	f = fdopen(fd, "wb");
-	if (!f) {
-		rc = fail(&cx, QA_ERR_IO, "cannot open %s: %s", tmp,
-			  strerror(errno));
-		goto out;
-	}
-	fd = -1; /* owned by f now */
-	if (fwrite(pre, 1, plen, f) != plen || write_data(f, arr, size) != 0) {
-		rc = fail(&cx, QA_ERR_IO, "write to %s failed: %s", tmp,
-			  strerror(errno));
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		rc = fail(&cx, QA_ERR_IO, "write to %s failed: %s", tmp,
-			  strerror(errno));
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) != 0) {
-		rc = fail(&cx, QA_ERR_IO, "cannot rename %s: %s", tmp,
-			  strerror(errno));
-		goto out;
-	}
-	created = 0;
-	rc = QA_OK;
 out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
-	free(tmp);
 	return rc;
 }
 
