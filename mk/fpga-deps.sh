@@ -36,46 +36,12 @@ if [[ "${1:-}" == "--versions" ]]; then
 	exit 0
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
-
-# ---- Debian ----------------------------------------------------------------------
-missing=()
-for p in "${DEB_PKGS[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	echo "fpga-deps: installing Debian packages: ${missing[*]}"
-	if [[ -n "$SUDO" ]] && ! command -v sudo >/dev/null; then
-		echo "fpga-deps: need root or sudo to install ${missing[*]}" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -q
-	# openFPGALoader is optional (older Debian releases lack it): install the
-	# rest even when it is missing from the archive.
-	avail=()
-	for p in "${missing[@]}"; do
-		if apt-cache show "$p" >/dev/null 2>&1; then avail+=("$p")
-		else echo "fpga-deps: Debian has no package $p, skipped" >&2; fi
-	done
-	((${#avail[@]})) && $SUDO apt-get install -y -q --no-install-recommends "${avail[@]}"
-else
-	echo "fpga-deps: all Debian packages present (${DEB_PKGS[*]})"
-fi
-
-# ---- PyPI (YoWASP) -----------------------------------------------------------------
-pmissing=()
-for p in "${PIP_PKGS[@]}"; do
-	"$PYTHON" -m pip show -q "$p" >/dev/null 2>&1 || pmissing+=("$p")
-done
-if ((${#pmissing[@]})); then
-	echo "fpga-deps: installing from PyPI: ${pmissing[*]}"
-	"$PYTHON" -m pip install -q "${pmissing[@]}"
-else
-	echo "fpga-deps: all PyPI packages present (${PIP_PKGS[*]})"
-fi
+# shellcheck source=mk/deps-lib.sh
+. "$(dirname "$0")/deps-lib.sh"
+# openFPGALoader is optional (older Debian releases lack it): the rest is
+# installed even when the archive has no package for it
+DEPS_APT_OPTIONAL=1 deps_apt fpga-deps "${DEB_PKGS[@]}"
+deps_pip fpga-deps "${PIP_PKGS[@]}"
 
 echo "fpga-deps: tool versions:"
 versions

@@ -154,7 +154,7 @@ fpga-help: ## the FPGA targets and boards
 # ---- in make test ------------------------------------------------------------------
 # The toolchains, installed once per build tree (bash mk/fpga-deps.sh).
 FPGA_DEPS_STAMP := $(BUILD)/.fpga-deps-ok
-$(FPGA_DEPS_STAMP): mk/fpga-deps.sh
+$(FPGA_DEPS_STAMP): mk/fpga-deps.sh mk/deps-lib.sh
 	bash mk/fpga-deps.sh
 	@mkdir -p $(@D) && touch $@
 

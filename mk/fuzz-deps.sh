@@ -13,25 +13,9 @@ set -euo pipefail
 DEB_PKGS=(clang libclang-rt-14-dev)
 CLANG=${CLANG:-clang}
 
-missing=()
-for p in "${DEB_PKGS[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
-
-if ((${#missing[@]})); then
-	echo "fuzz-deps: installing Debian packages: ${missing[*]}"
-	SUDO=""
-	if [[ $(id -u) -ne 0 ]]; then
-		command -v sudo >/dev/null || { echo "fuzz-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-		SUDO=sudo
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -q
-	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-	echo "fuzz-deps: all Debian packages present (${DEB_PKGS[*]})"
-fi
+# shellcheck source=mk/deps-lib.sh
+. "$(dirname "$0")/deps-lib.sh"
+deps_apt fuzz-deps "${DEB_PKGS[@]}"
 
 # The proof: a trivial harness must compile and link with libFuzzer, ASan
 # and UBSan, and run.
