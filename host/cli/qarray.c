@@ -1955,7 +1955,9 @@ static void usage_run(FILE *f)
 		"\n"
 		"Makes the quantized network resident on the device (weights, biases\n"
 		"and shifts are loaded once), runs every row of X through it and\n"
-		"writes the int8 logits (N, C) as .npy.\n"
+		"writes the int8 logits (N, C) as .npy. A device without a layer\n"
+		"table, or a model too large for it, runs the model streamed: one\n"
+		"GEMM per layer, the same logits (-v says which).\n"
 		"\n"
 		"Options:\n"
 		"      --target T      device: sim (default), sim:RxC, sim-uart[:BOARD],\n"
@@ -2176,9 +2178,9 @@ static int net_input_load(const struct net_opts *o, int allow_int8,
 }
 
 /*
- * Open the target and make the model resident. Returns 0 or an exit
- * status: a model that does not fit the device is bad input (1, as gemm's
- * K > k_max), any other failure a device error (2).
+ * Open the target and load the model (resident, or streamed where it does
+ * not fit). Returns 0 or an exit status: a layer wider than k_max is bad
+ * input (1, as gemm's K > k_max), any other failure a device error (2).
  */
 static int net_device_load(const struct net_opts *o, const qa_qmodel *qm,
 			   qa_dev **dev, qa_info *info)

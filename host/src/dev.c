@@ -687,7 +687,6 @@ static int net_keep(qa_dev *d, const qa_net *net)
 	return QA_OK;
 }
 
-
 static int net_load_once(qa_dev *d, const qa_net *net)
 {
 	if (!d)
