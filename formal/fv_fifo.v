@@ -8,8 +8,9 @@
 //   - output rule: while m_valid_o && !m_ready_i the next clock still shows
 //     m_valid_o with the same m_data_o (data stable while stalled);
 //   - flow control: count_o = words accepted - words delivered since reset,
-//     count_o <= DEPTH, s_ready_o = (count_o < DEPTH), m_valid_o = (count_o > 0),
-//     so no word is taken while full and none delivered while empty;
+//     count_o <= DEPTH, s_ready_o = (count_o < DEPTH), m_valid_o = (count_o > 0)
+//     (BLOCK = 1: and the only word was not written at the last edge), so no
+//     word is taken while full and none delivered while empty;
 //   - no loss, no duplication, no reordering: the solver may tag any one
 //     accepted word (f_tag_i); the harness remembers its data and how many
 //     words are ahead of it. It must stay inside the FIFO until exactly that
@@ -17,13 +18,17 @@
 //     be the tagged one, every word leaves once, in order, unchanged.
 // The f_obs_* wires (pointers and storage of the FIFO, connected by the .sby
 // script after flattening) appear only in assertions that make the proof
-// inductive.
+// inductive. With BLOCK = 1 the block RAM's read of a word on its write edge
+// is undefined (qa_fifo's no_rw_check); the formal flow reads the RTL with
+// SYNTHESIS defined, so it models the RAM as returning the old word, and the
+// proof shows that such a word is never delivered.
 `default_nettype none
 
 module fv_fifo #(
     parameter integer WIDTH = 8,  // word width
     parameter integer DEPTH = 4,  // words, a power of two
-    parameter integer CNT_W = 3   // clog2(DEPTH + 1)
+    parameter integer CNT_W = 3,  // clog2(DEPTH + 1)
+    parameter integer BLOCK = 0   // qa_fifo's BLOCK
 ) (
     input wire             clk,
     input wire             rst_i,
@@ -42,7 +47,8 @@ module fv_fifo #(
   qa_fifo #(
       .WIDTH(WIDTH),
       .DEPTH(DEPTH),
-      .CNT_W(CNT_W)
+      .CNT_W(CNT_W),
+      .BLOCK(BLOCK)
   ) u_dut (
       .clk_i    (clk),
       .rst_i    (rst_i),
@@ -103,7 +109,8 @@ module fv_fifo #(
       assert (f_cnt <= DEPTH);
       assert ({1'b0, count_o} == f_cnt);
       assert (s_ready_o == (count_o != DEPTH[CNT_W-1:0]));
-      assert (m_valid_o == (count_o != {CNT_W{1'b0}}));
+      assert (m_valid_o == ((count_o != {CNT_W{1'b0}}) && !f_fresh));
+      if (f_fresh) assert (count_o == {{(CNT_W - 1) {1'b0}}, 1'b1});
       if (f_stall) begin
         assert (m_valid_o);
         assert (m_data_o == f_stall_data);
@@ -116,11 +123,22 @@ module fv_fifo #(
   // ---- induction strengthening: pointers and storage ------------------------------
   (* keep *) wire [PTR_W-1:0] f_obs_wr, f_obs_rd;
   (* keep *) wire [DEPTH*WIDTH-1:0] f_obs_mem;  // word i at [i*WIDTH +: WIDTH]
+  wire f_fresh;  // BLOCK = 1: qa_fifo's fresh_q
+  generate
+    if (BLOCK != 0) begin : g_b
+      (* keep *) wire f_obs_fresh;
+      assign f_fresh = f_obs_fresh;
+    end else begin : g_a
+      assign f_fresh = 1'b0;
+    end
+  endgenerate
   wire [PTR_W-1:0] f_tslot = f_obs_rd + f_ahead[PTR_W-1:0];
   always @(*) begin
     if (!f_init) begin
       assert (f_obs_wr - f_obs_rd == count_o[PTR_W-1:0]);
       if (f_trk) assert (f_obs_mem[f_tslot*WIDTH+:WIDTH] == f_tdata);
+      // BLOCK = 1: the registered head is the word at the read pointer
+      if (BLOCK != 0 && m_valid_o) assert (m_data_o == f_obs_mem[f_obs_rd*WIDTH+:WIDTH]);
     end
   end
 

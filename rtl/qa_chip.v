@@ -42,7 +42,7 @@ module qa_chip #(
     parameter integer W_SPRAM        = 0,              // qa_core technology mapping (see there)
     parameter integer PROD_REG       = 0,              // qa_core technology mapping (see there)
     parameter integer RD_REG         = 0,              // qa_core technology mapping (see there)
-    parameter integer FIFO_BLOCK     = 0               // qa_link technology mapping (see there)
+    parameter integer FIFO_BLOCK     = 0               // qa_link and qa_core technology mapping
 ) (
     input  wire clk_i,
     input  wire rst_i,
@@ -186,7 +186,8 @@ module qa_chip #(
       .PE_PAIRS(PE_PAIRS),
       .W_SPRAM (W_SPRAM),
       .PROD_REG(PROD_REG),
-      .RD_REG  (RD_REG)
+      .RD_REG  (RD_REG),
+      .FIFO_BLOCK(FIFO_BLOCK)
   ) u_core (
       .clk_i        (clk_i),
       .rst_i        (core_rst),

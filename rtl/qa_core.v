@@ -51,8 +51,10 @@ module qa_core #(
     parameter integer W_SPRAM  = 0,         // 1: W lanes on single-port RAM (qa_wram_sp, UP5K
                                             //    SPRAM); W loads then wait while a RUN executes
     parameter integer PROD_REG = 0,         // 1: qa_pe products registered (ECP5 MULT18X18D)
-    parameter integer RD_REG   = 0          // 1: operand memory read data registered before
+    parameter integer RD_REG   = 0,         // 1: operand memory read data registered before
                                             //    the skew (a RUN takes one cycle longer)
+    parameter integer FIFO_BLOCK = 0        // 1: the descriptor and result FIFOs in block RAM
+                                            //    (qa_fifo BLOCK; the iCE40)
 ) (
     input  wire       clk_i,
     input  wire       rst_i,
@@ -695,6 +697,7 @@ module qa_core #(
         ) u_ram (
             .clk_i    (clk_i),
             .wr_en_i  (ld_w_we && (ld_lane_q == gj)),
+            .wr_any_i (ld_w_we),
             .wr_addr_i(ld_w_addr),
             .wr_data_i(cmd_byte),
             .rd_en_i  (en),
@@ -1013,7 +1016,8 @@ module qa_core #(
   qa_fifo #(
       .WIDTH(DESC_W),
       .DEPTH(8),
-      .CNT_W(4)
+      .CNT_W(4),
+      .BLOCK(FIFO_BLOCK)
   ) u_desc (
       .clk_i    (clk_i),
       .rst_i    (rst_i),
@@ -1206,7 +1210,8 @@ module qa_core #(
   qa_fifo #(
       .WIDTH(DATA_W),
       .DEPTH(OUTQ_DEPTH),
-      .CNT_W(clog2(OUTQ_DEPTH) + 1)
+      .CNT_W(clog2(OUTQ_DEPTH) + 1),
+      .BLOCK(FIFO_BLOCK)
   ) u_outq (
       .clk_i    (clk_i),
       .rst_i    (rst_i),

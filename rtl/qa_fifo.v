@@ -6,10 +6,16 @@
 // holds a word and m_data_o shows the oldest one (read combinationally from a
 // register array); the word leaves when m_ready_i is high.
 // count_o is the number of stored words. DEPTH must be a power of two.
-// BLOCK = 1 asks synthesis to put the words in block RAM even when the
-// FIFO is small (Yosys: ram_style "block"; it reads the registered pointer
-// synchronously, same behaviour); 0 leaves the choice to the tool, which
-// picks flip-flops for small FIFOs (on the iCE40 a logic cell per bit).
+// BLOCK = 0 leaves the storage to the tool, which picks flip-flops for small
+// FIFOs (on the iCE40 a logic cell per bit) and reads it combinationally.
+// BLOCK = 1 puts the words in block RAM (Yosys: ram_style "block") behind a
+// registered read of the next head word. A block RAM read of the word written
+// on the same edge is undefined (no_rw_check: no bypass logic, which costs
+// about WIDTH + 10 logic cells), so a word becomes visible one clock after it
+// was written: m_valid_o is low for that clock when it is the only word. That
+// clock of latency when the FIFO was empty is the only difference from
+// BLOCK = 0; the simulators (no SYNTHESIS macro) return the head word
+// inverted for a read on its write edge, so a mistake there shows in tests.
 `default_nettype none
 
 module qa_fifo #(
@@ -43,7 +49,6 @@ module qa_fifo #(
   wire do_rd = m_valid_o && m_ready_i;
 
   assign s_ready_o = (count_o != DEPTH[CNT_W-1:0]);
-  assign m_valid_o = (count_o != {CNT_W{1'b0}});
 
   always @(posedge clk_i) begin
     if (rst_i) begin
@@ -60,17 +65,35 @@ module qa_fifo #(
 
   generate
     if (BLOCK != 0) begin : g_block
-      (* ram_style = "block" *) reg [WIDTH-1:0] mem[0:DEPTH-1];
+      reg fresh_q;  // the word written at the last edge is the only one
+      reg [WIDTH-1:0] head_q;  // the word at rd_ptr_q, read at the last edge
+      wire [PTR_W-1:0] rd_next = do_rd ? rd_ptr_q + 1'b1 : rd_ptr_q;
+      (* ram_style = "block", no_rw_check *) reg [WIDTH-1:0] mem[0:DEPTH-1];
       always @(posedge clk_i) begin
         if (do_wr) mem[wr_ptr_q] <= s_data_i;
       end
-      assign m_data_o = mem[rd_ptr_q];
+`ifdef SYNTHESIS
+      always @(posedge clk_i) head_q <= mem[rd_next];
+`else
+      always @(posedge clk_i) begin
+        if (do_wr && wr_ptr_q == rd_next) head_q <= ~mem[rd_next];  // undefined
+        else head_q <= mem[rd_next];
+      end
+`endif
+      always @(posedge clk_i) begin
+        if (rst_i) fresh_q <= 1'b0;
+        else fresh_q <= do_wr && (count_o == (do_rd ? {{(CNT_W - 1) {1'b0}}, 1'b1} :
+                                                      {CNT_W{1'b0}}));
+      end
+      assign m_data_o  = head_q;
+      assign m_valid_o = (count_o != {CNT_W{1'b0}}) && !fresh_q;
     end else begin : g_any
       reg [WIDTH-1:0] mem[0:DEPTH-1];
       always @(posedge clk_i) begin
         if (do_wr) mem[wr_ptr_q] <= s_data_i;
       end
-      assign m_data_o = mem[rd_ptr_q];
+      assign m_data_o  = mem[rd_ptr_q];
+      assign m_valid_o = (count_o != {CNT_W{1'b0}});
     end
   endgenerate
 

@@ -5,12 +5,17 @@
 // Up to 32768 bytes: byte address a lives in word a[14:1], high byte when
 // a[0] is set, written with a two-nibble mask. Read: as qa_ram - when rd_en_i
 // is high rd_data_o takes the byte at rd_addr_i one cycle later, and it holds
-// while rd_en_i is low (the RAM keeps re-reading the last enabled address, so
-// nothing relies on the RAM's output holding). Write: wr_en_i stores
-// wr_data_i at wr_addr_i. The one port is shared: in a cycle with wr_en_i
-// high the read does not happen and rd_data_o is undefined for the next
-// cycle(s) until a read completes. qa_core with W_SPRAM = 1 guarantees that
-// no W write happens while a RUN reads the W memory.
+// while rd_en_i is low: the RAM is selected (CHIPSELECT) only in clocks with
+// a read or a write, and a deselected SB_SPRAM256KA keeps its output (Lattice
+// TN1314; Yosys's ice40/cells_sim.v model, and so the twin rtl/prim/qa_spram.v).
+// That costs no register for the last enabled address (15 flip-flops and 15
+// logic cells per lane). Write: wr_en_i stores wr_data_i at wr_addr_i. The
+// one port is shared: while wr_any_i is high (a write to any lane of the
+// memory; every lane's port then takes the write address, so the lanes share
+// one address multiplexer) the read does not happen and rd_data_o is
+// undefined for the next cycle(s) until a read completes. wr_en_i implies
+// wr_any_i. qa_core with W_SPRAM = 1 guarantees that no W write happens
+// while a RUN reads the W memory.
 `default_nettype none
 
 module qa_wram_sp #(
@@ -20,6 +25,7 @@ module qa_wram_sp #(
 ) (
     input  wire              clk_i,
     input  wire              wr_en_i,
+    input  wire              wr_any_i,   // a write to any lane: the port takes wr_addr_i
     input  wire [ADDR_W-1:0] wr_addr_i,
     input  wire [WIDTH-1:0]  wr_data_i,
     input  wire              rd_en_i,
@@ -34,24 +40,18 @@ module qa_wram_sp #(
     end
   endgenerate
 
-  reg [ADDR_W-1:0] hold_q;  // the last enabled read address
-  always @(posedge clk_i) begin
-    if (rd_en_i) hold_q <= rd_addr_i;
-  end
-
-  wire [ADDR_W-1:0] rd_addr = rd_en_i ? rd_addr_i : hold_q;
-  wire [ADDR_W-1:0] addr = wr_en_i ? wr_addr_i : rd_addr;
+  wire [ADDR_W-1:0] addr = wr_any_i ? wr_addr_i : rd_addr_i;
   wire [14:0] addr15 = {{(15 - ADDR_W) {1'b0}}, addr};
 
-  reg sel_q;  // which byte of the 16-bit word the read returns
+  reg sel_q;  // which byte of the 16-bit word the last read returned
   always @(posedge clk_i) begin
-    sel_q <= rd_addr[0];
+    if (rd_en_i) sel_q <= rd_addr_i[0];
   end
 
   wire [15:0] dout;
   qa_spram u_spram (
       .clk_i    (clk_i),
-      .cs_i     (1'b1),
+      .cs_i     (rd_en_i || wr_any_i),
       .we_i     (wr_en_i),
       .mask_i   (addr15[0] ? 4'b1100 : 4'b0011),
       .addr_i   (addr15[14:1]),

@@ -25,7 +25,7 @@ module qa_icebreaker #(
     parameter integer BAUD        = 12000000,  // UART line rate in bit/s
     parameter integer PE_PAIRS    = 1,         // SB_MAC16 dual 8x8 PEs
     parameter integer W_SPRAM     = 1,         // W memory in SPRAM
-    parameter integer FIFO_BLOCK  = 1,         // the link's small FIFOs in block RAM
+    parameter integer FIFO_BLOCK  = 1,         // the FIFOs in block RAM
     parameter integer PLL_DIVR    = 0,         // SB_PLL40 reference divider - 1
     parameter integer PLL_DIVF    = 63,        // SB_PLL40 feedback divider - 1
     parameter integer PLL_DIVQ    = 4,         // SB_PLL40 output divider, log2
