@@ -7,10 +7,12 @@
 // Every input is free on every clock: the UART bytes and their error flags
 // (at any rate, up to one per clock), the transmit, command and response
 // handshakes, and the core's verdicts on RUN and NET_RUN. Proven (task `live`, k-induction):
-//   - never stuck: the parser refuses a decoded byte only during the flush
-//     of a RESET (at most FLUSH_CYCLES + 1 = 5 clocks in a row), and the
-//     link's UART input (s_rx_ready_o) is low for at most RX_BLOCK_MAX
-//     clocks in a row even when a byte is offered on every clock - far less
+//   - never stuck: the parser refuses a decoded byte only while the CRC
+//     folds in the previous byte (at most 8 clocks in a row) or during the
+//     flush of a RESET (at most FLUSH_CYCLES + 1 = 5 clocks), and the
+//     link's UART input (s_rx_ready_o) is low for at most RX_BLOCK_MAX = 17
+//     clocks in a row even when a byte is offered on every clock (a byte
+//     that ends a COBS group makes two decoded bytes, 9 clocks each) - less
 //     than the 10*DIV >= 40 clocks a UART byte takes, so a UART never
 //     overruns;
 //   - always back to idle: a frame in progress ends (rx_active_o falls) at
@@ -32,7 +34,7 @@
 
 module fv_link #(
     parameter integer TIMEOUT_CYCLES = 64,  // the link's partial-frame timeout
-    parameter integer RX_BLOCK_MAX   = 7    // longest run of s_rx_ready_o low
+    parameter integer RX_BLOCK_MAX   = 17   // longest run of s_rx_ready_o low
 ) (
     input wire       clk,
     input wire       rst_i,
@@ -106,6 +108,7 @@ module fv_link #(
   (* keep *) wire f_obs_frame_ok;  // a frame checked good (CRC, length, sequence)
   (* keep *) wire f_obs_dec_ready, f_obs_dec_zpend;  // decoder input ready, zero pending
   (* keep *) wire [3:0] f_obs_rxf_count;
+  (* keep *) wire [3:0] f_obs_crc_left;  // bits the receive CRC still folds in
 
   reg f_init = 1'b1;
   always @(posedge clk) f_init <= 1'b0;
@@ -139,7 +142,7 @@ module fv_link #(
   always @(*) begin
     if (!f_init) begin
       // never stuck
-      assert (f_ev_blocked <= 4'd5);
+      assert (f_ev_blocked <= 4'd8);
       assert (f_rx_blocked <= RX_BLOCK_MAX);
       // back to idle: the timeout counter is the clocks since the last event
       if (f_obs_in) begin
@@ -166,6 +169,11 @@ module fv_link #(
       if (f_obs_flush) assert (f_ev_blocked <= 4'd4 - f_obs_flush_cnt);
       if (!f_obs_flush && f_obs_rst_push) assert (f_ev_blocked <= 4'd4);
       if (f_obs_flush) assert (f_obs_rst_push);
+      // the CRC: 8 clocks a byte, never during a flush (a frame ends on a
+      // CRC byte, which the CRC does not take)
+      assert (f_obs_crc_left <= 4'd8);
+      if (f_obs_crc_left != 4'd0) assert (f_ev_blocked <= 4'd8 - f_obs_crc_left);
+      if (f_obs_flush || f_obs_rst_push) assert (f_obs_crc_left == 4'd0);
       if (!f_obs_in) assert (f_obs_wr == f_obs_cm);  // no uncommitted bytes
       assert (f_obs_rxf_count <= 4'd8);
       if (f_rx_blocked != 5'd0) assert (f_obs_rxf_count >= 4'd7);

@@ -7,7 +7,10 @@
 // CRC, the length and the sequence number when the frame is complete, and then
 // either keeps the payload and queues the frame, or drops the payload and
 // queues an error response. Nothing reaches the core before its frame checked
-// good. A partial frame times out after TIMEOUT_CYCLES without a byte.
+// good. A partial frame times out after TIMEOUT_CYCLES without a byte. The
+// receive CRC (qa_crc32) takes a bit per clock, 9 clocks a byte, the
+// transmit CRC 4 bits, 3 clocks a byte; the parser and the framer wait for
+// them (a UART byte takes 40 or more clocks at the fastest divider).
 //
 // Forwarder: takes the queued frames in order, checks them against the core's
 // command grammar (version 2: sizes, loads spread over several frames), sends
@@ -50,8 +53,8 @@ module qa_link #(
     parameter integer RXBUF_BYTES    = 4096,      // receive buffer, power of two >= MAX_PAYLOAD
     parameter integer RXQ_DEPTH      = 8,         // frame queue, power of two 4..128
     parameter integer TIMEOUT_CYCLES = 480000,    // partial-frame timeout in clocks, >= 64
-    parameter integer FIFO_BLOCK     = 0          // 1: the small receive and response FIFOs in
-                                                  // block RAM (qa_fifo BLOCK; the iCE40)
+    parameter integer FIFO_BLOCK     = 0          // 1: the link's FIFOs in block RAM
+                                                  // (qa_fifo BLOCK; the iCE40)
 ) (
     input  wire       clk_i,
     input  wire       rst_i,
@@ -262,7 +265,10 @@ module qa_link #(
   wire [RXQ_CW-1:0] rxq_count;
   wire room_good = (rxq_count < RXQ_DEPTH[RXQ_CW-1:0] - 1'b1);  // keep a slot for an error
 
-  assign ev_ready = !flush_q && !rst_push_q;
+  wire rx_crc_busy;
+  // a decoded byte waits while the CRC folds in the previous one (9 clocks
+  // a byte; the line brings one every 40 or more)
+  assign ev_ready = !flush_q && !rst_push_q && !rx_crc_busy;
   wire ev = ev_valid && ev_ready;
   wire ev_body = ev && in_q && ev_dat;  // a decoded body byte of the current frame
 
@@ -278,13 +284,16 @@ module qa_link #(
   wire crc_ok = (crc_got == rx_crc);
   wire is_reset = (op_q == OP_RESET) && (len_q == 16'd0);
 
-  qa_crc32 u_rx_crc (
+  qa_crc32 #(
+      .BITS(1)
+  ) u_rx_crc (
       .clk_i  (clk_i),
       .rst_i  (rst_i),
       .init_i (ev && ev_sof),
       .valid_i(ev_body && (cnt_q < 17'd5 || in_payload)),
       .data_i (ev_data),
-      .crc_o  (rx_crc)
+      .crc_o  (rx_crc),
+      .busy_o (rx_crc_busy)
   );
 
   // the decision at the end of a frame
@@ -428,7 +437,8 @@ module qa_link #(
   qa_fifo #(
       .WIDTH(RXQ_W),
       .DEPTH(RXQ_DEPTH),
-      .CNT_W(RXQ_CW)
+      .CNT_W(RXQ_CW),
+      .BLOCK(FIFO_BLOCK)
   ) u_rxq (
       .clk_i    (clk_i),
       .rst_i    (fl),
@@ -769,13 +779,14 @@ module qa_link #(
   reg t_ident_q;  // IDENT: the last N_IDENT_LINK payload bytes are the link's
   reg [NR_W-1:0] t_rem_q;  // payload bytes of the response not yet sent
   reg [3:0] t_info_q;  // link bytes of IDENT sent so far
-  reg [15:0] t_flen_q;  // payload length of the current frame
-  reg [15:0] t_fleft_q;  // payload bytes of the current frame still to send
+  reg [15:0] t_fleft_q;  // payload bytes of the current frame still to send (its
+                         // length while the header goes out)
   reg t_more_q;
   reg [2:0] t_idx_q;  // header or CRC byte index
 
   wire enc_ready;
   wire [31:0] tx_crc;
+  wire tx_crc_busy;  // the CRC folds in the last header or payload byte
   // the core's bytes come first, then (IDENT) the link's
   wire pay_core = (t_st_q == ST_OK) && !(t_ident_q && (t_rem_q <= N_IDENT_LINK));
   reg [7:0] t_data;
@@ -790,8 +801,8 @@ module qa_link #(
           3'd0: t_data = t_op_q | 8'h80;
           3'd1: t_data = t_seq_q;
           3'd2: t_data = {t_more_q, 3'd0, t_st_q};
-          3'd3: t_data = t_flen_q[7:0];
-          default: t_data = t_flen_q[15:8];
+          3'd3: t_data = t_fleft_q[7:0];
+          default: t_data = t_fleft_q[15:8];
         endcase
       end
       T_PAY: begin
@@ -814,8 +825,9 @@ module qa_link #(
     endcase
   end
   wire t_last = (t_state_q == T_CRC) && (t_idx_q == 3'd3);
-  wire t_fire = t_valid && enc_ready;
-  assign s_rsp_ready_o = (t_state_q == T_PAY) && pay_core && enc_ready;
+  wire t_go = enc_ready && !tx_crc_busy;  // a byte may leave now
+  wire t_fire = t_valid && t_go;
+  assign s_rsp_ready_o = (t_state_q == T_PAY) && pay_core && t_go;
 
   // fields of the response descriptor at the head of the queue
   wire [7:0] rq_op = rq_head[RQ_W-1-:8];
@@ -823,8 +835,9 @@ module qa_link #(
   wire [3:0] rq_st = rq_head[RQ_W-17-:4];
   wire [N_W-1:0] rq_nres = rq_head[N_W:1];
   wire rq_ident = rq_head[0];
-  wire [NR_W-1:0] rq_total = {{(NR_W - N_W) {1'b0}}, rq_nres} +
-                             (rq_ident ? N_IDENT_LINK : {NR_W{1'b0}});
+  // (IDENT's core bytes are always N_IDENT_CORE)
+  wire [NR_W-1:0] rq_total = rq_ident ? {{(NR_W - N_W) {1'b0}}, N_IDENT_CORE} + N_IDENT_LINK :
+                                        {{(NR_W - N_W) {1'b0}}, rq_nres};
 
   always @(posedge clk_i) begin
     rq_pop <= 1'b0;
@@ -848,7 +861,6 @@ module qa_link #(
         end
         T_START: begin
           t_more_q  <= (t_rem_q > MAXP_NR);
-          t_flen_q  <= (t_rem_q > MAXP_NR) ? MAX_PAYLOAD[15:0] : t_rem_q[15:0];
           t_fleft_q <= (t_rem_q > MAXP_NR) ? MAX_PAYLOAD[15:0] : t_rem_q[15:0];
           t_idx_q   <= 3'd0;
           t_state_q <= T_HDR;
@@ -882,16 +894,22 @@ module qa_link #(
     end
   end
 
-  qa_crc32 u_tx_crc (
+  qa_crc32 #(
+      .BITS(4)
+  ) u_tx_crc (
       .clk_i  (clk_i),
       .rst_i  (fl),
       .init_i (t_state_q == T_HDR && t_idx_q == 3'd0),
       .valid_i(t_fire && (t_state_q == T_HDR || t_state_q == T_PAY)),
       .data_i (t_data),
-      .crc_o  (tx_crc)
+      .crc_o  (tx_crc),
+      .busy_o (tx_crc_busy)
   );
 
-  // COBS encoder and transmit FIFO
+  // COBS encoder and transmit FIFO. The encoder sends nothing while it
+  // collects a run: up to 254 bytes at 3 clocks each (the CRC), 762 clocks,
+  // against the 640 clocks the FIFO's 16 bytes last at the fastest line (40
+  // clocks a byte): at most 122 clocks of silence per 254 non-zero bytes.
   wire [7:0] enc_data;
   wire enc_valid, txf_ready;
   wire [4:0] txf_count;
@@ -901,7 +919,7 @@ module qa_link #(
       .rst_i    (fl),
       .s_data_i (t_data),
       .s_last_i (t_last),
-      .s_valid_i(t_valid),
+      .s_valid_i(t_valid && !tx_crc_busy),
       .s_ready_o(enc_ready),
       .m_data_o (enc_data),
       .m_valid_o(enc_valid),
@@ -911,7 +929,8 @@ module qa_link #(
   qa_fifo #(
       .WIDTH(8),
       .DEPTH(16),
-      .CNT_W(5)
+      .CNT_W(5),
+      .BLOCK(FIFO_BLOCK)
   ) u_tx_fifo (
       .clk_i    (clk_i),
       .rst_i    (fl),
@@ -928,8 +947,8 @@ module qa_link #(
   assign tx_active_o = (t_state_q != T_IDLE) || m_tx_valid_o;
   // for a simulator that stops the clock while nothing happens: every queue
   // empty, every state machine at rest, no partial frame (its timeout runs)
-  assign idle_o = !(rxf_valid || dec_busy || in_q || flush_q || rst_push_q || rxq_push ||
-                    rxq_valid || (f_state_q != F_IDLE) || rq_push || rq_valid ||
+  assign idle_o = !(rxf_valid || dec_busy || in_q || rx_crc_busy || flush_q || rst_push_q ||
+                    rxq_push || rxq_valid || (f_state_q != F_IDLE) || rq_push || rq_valid ||
                     (t_state_q != T_IDLE) || enc_valid || m_tx_valid_o);
 
   wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count, f_exp_ext, s_vd_bytes_i};

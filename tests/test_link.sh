@@ -144,13 +144,15 @@ refuse rxbuf_not_power_of_two qa_error_link_rxbuf_must_be_power_of_two_at_least_
 refuse rxq_depth_3 qa_error_link_rxq_depth_must_be_power_of_two_4_to_128 RXQ_DEPTH=3
 
 # ---- CRC and UART -------------------------------------------------------------
-if $IVERILOG -g2005 -Wall -Wno-timescale -o "$work/crc.vvp" -s tb_crc tests/tb_crc.v \
-	rtl/qa_crc32.v >"$work/crc.log" 2>&1; then
-	$VVP -n "$work/crc.vvp" >"$work/crc.log" 2>&1
-	absorb crc "$work/crc.log" $?
-else
-	bad crc_build "$(head -n 5 "$work/crc.log")"
-fi
+for b in 1 2 4 8; do
+	if $IVERILOG -g2005 -Wall -Wno-timescale -o "$work/crc.vvp" -s tb_crc -Ptb_crc.BITS="$b" \
+		tests/tb_crc.v rtl/qa_crc32.v >"$work/crc.log" 2>&1; then
+		$VVP -n "$work/crc.vvp" >"$work/crc.log" 2>&1
+		absorb "crc_bits$b" "$work/crc.log" $?
+	else
+		bad "crc_bits${b}_build" "$(head -n 5 "$work/crc.log")"
+	fi
+done
 
 # rate, clock, and a rate the transmitter can make that the receiver must not take
 for u in "12M 48000000 12000000 9600000" "3M 48000000 3000000 2526316" \
