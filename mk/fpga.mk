@@ -62,11 +62,16 @@ FPGA_DEPS := $(FPGA_SRCS) boards/$(BOARD).mk
 ifeq ($(BOARD_FAMILY),ice40)
 FPGA_YOSYS  := $(YOSYS_ICE40)
 FPGA_SYNTH  := synth_ice40
+# Yosys >= 0.38 keeps the flattened hierarchy's names in $$scopeinfo cells,
+# which nextpnr-ice40 0.4 cannot place ("no BELs remaining to implement cell
+# type '$$scopeinfo'"): they carry no logic, so they go before write_json
+FPGA_POST   := delete t:\$$scopeinfo;
 FPGA_PLACED := asc
 FPGA_IMAGE  := $(FB)/qarray.bin
 else ifeq ($(BOARD_FAMILY),ecp5)
 FPGA_YOSYS  := $(YOSYS_ECP5)
 FPGA_SYNTH  := synth_ecp5
+FPGA_POST   :=
 FPGA_PLACED := config
 FPGA_IMAGE  := $(FB)/qarray.bit
 else
@@ -81,7 +86,7 @@ $(FB)/synth.json: $(FPGA_DEPS)
 	@start=$$(date +%s); \
 	$(FPGA_YOSYS) -q -l $(FB)/synth.log -p "read_verilog -noautowire $(FPGA_SRCS); \
 	  chparam $(FPGA_CHPARAM) $(BOARD_TOP); \
-	  $(FPGA_SYNTH) -top $(BOARD_TOP) -json $@; stat" >/dev/null 2>&1 || \
+	  $(FPGA_SYNTH) -top $(BOARD_TOP); $(FPGA_POST) write_json $@; stat" >/dev/null 2>&1 || \
 	  { echo "yosys failed, see $(FB)/synth.log" >&2; tail -n 20 $(FB)/synth.log >&2; exit 1; }; \
 	echo $$(( $$(date +%s) - start )) > $(FB)/synth.seconds
 
