@@ -120,6 +120,12 @@ module qa_core #(
   // which also hold every bound it is compared with
   localparam integer PN_W0 = clog2(XB_DEPTH + 1) + clog2(CG_MAX * COLS + 1);
   localparam integer PN_W = (PN_W0 > PB_W) ? PN_W0 : PB_W;
+  // the sequencer's counters: an accepted RUN or layer has rg*k <= XB_DEPTH, so rg and k
+  // are at most XB_DEPTH, and cg is at most CG_MAX (and the descriptor takes PA_W+1 bits)
+  localparam integer RG_W0 = clog2(XB_DEPTH + 1);
+  localparam integer RG_W = (RG_W0 < 16) ? RG_W0 : 16;
+  localparam integer CG_W0 = (clog2(CG_MAX + 1) > PA_W + 1) ? clog2(CG_MAX + 1) : PA_W + 1;
+  localparam integer CG_W = (CG_W0 < 16) ? CG_W0 : 16;
   localparam integer TR_W = clog2(ROWS + 1);  // rows of a tile, 1..ROWS
   localparam integer TC_W = clog2(COLS + 1);  // columns of a tile, 1..COLS
   // result bytes leave through a byte FIFO; it only has to cover the
@@ -216,8 +222,8 @@ module qa_core #(
 
   // bounds check: products by shift-add, one bit of rg and cg per cycle
   // (rg*k, cg*k, rg*N). rg*k and cg*k are kept to PB_W bits, enough for every
-  // bound they are compared with, rg*N to PN_W bits, enough also for the
-  // result count; a sticky *_big_q bit says a value did not fit. The
+  // bound they are compared with, rg*N (the write-back's bound) to PN_W bits;
+  // a sticky *_big_q bit says a value did not fit. The
   // products restart in the first cycle of P_CHECK and then hold until the
   // next check (the RUN's W range is taken from prod_w when it starts).
   reg mul_loaded_q;
@@ -236,33 +242,24 @@ module qa_core #(
 
   // The check's outcome, latched when the products are complete (P_EXEC,
   // which may wait for a RUN still executing, uses these), and the result
-  // bytes of the request: rows * N, rows = rg*ROWS - (ROWS - last_rows), as
-  // ROWS*(rg*N) - (ROWS - last_rows)*N (exact for every accepted request;
-  // the second product has at most RI_W terms).
+  // bytes of the request: rows * N, rows = rg*ROWS - (ROWS - last_rows), a
+  // fourth product of the same shift-add loop, one bit of rows per cycle
+  // (exact for every accepted request: rows <= XB_DEPTH*ROWS fits RW bits
+  // and the product NRES_W; what it holds for a refused one is never used).
   reg rq_ok_q;
   reg [NRES_W-1:0] rq_nres_q;
-  // (ROWS - last_rows)*N is computed in two registered steps while the
-  // products run (timing): N in P_CHECK's first cycle, the product in its
-  // second; the products need at least two cycles more (mul_done), and the
-  // request holds still during P_CHECK.
-  wire [7:0] rq_gap = ROWS[7:0] - rq_lrows_q;  // rows the last row group lacks
-  reg [NRES_W-1:0] rq_n_q, rq_gap_n_q;
-  wire [NRES_W-1:0] prod_n_r = prod_n64[NRES_W-1:0];
-  reg [NRES_W-1:0] rq_rows_n, rq_gap_n;  // ROWS*(rg*N), (ROWS - last_rows)*N
+  localparam integer RW = clog2(XB_DEPTH * ROWS + 1);
+  reg [31:0] rq_rg_rows;  // rg * ROWS as shifted adds of the constant's bits
   integer gb;
   always @(*) begin
-    rq_rows_n = {NRES_W{1'b0}};
-    rq_gap_n  = {NRES_W{1'b0}};
-    for (gb = 0; gb < 7; gb = gb + 1) begin
-      if (((ROWS >> gb) & 1) != 0) rq_rows_n = rq_rows_n + (prod_n_r << gb);
-      if (gb < RI_W && rq_gap[gb]) rq_gap_n = rq_gap_n + (rq_n_q << gb);
-    end
+    rq_rg_rows = 32'd0;
+    for (gb = 0; gb < 7; gb = gb + 1)
+      if (((ROWS >> gb) & 1) != 0) rq_rg_rows = rq_rg_rows + ({16'd0, rq_rg_q} << gb);
   end
-  always @(posedge clk_i) begin
-    rq_n_q     <= rq_n64[NRES_W-1:0];
-    rq_gap_n_q <= rq_gap_n;
-  end
-  wire [NRES_W-1:0] rq_nres = rq_rows_n - rq_gap_n_q;
+  wire [31:0] rq_rows = rq_rg_rows - (ROWS - {24'd0, rq_lrows_q});  // output rows
+  reg [RW-1:0] mul_r_q;
+  reg [NRES_W-1:0] mul_nr_q, prod_r_q;
+  wire [NRES_W-1:0] rq_nres = prod_r_q;
 
   // verdict sideband (see the header)
   reg vd_valid_q, vd_ok_q;
@@ -360,7 +357,8 @@ module qa_core #(
     endcase
   end
 
-  wire mul_done = mul_loaded_q && (mul_rg_q == 16'd0) && (mul_cg_q == 16'd0);
+  wire mul_done = mul_loaded_q && (mul_rg_q == 16'd0) && (mul_cg_q == 16'd0) &&
+      (mul_r_q == {RW{1'b0}});
   wire rq_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
       !prod_x_big_q && (prod_x64 <= {32'd0, XB_DEPTH32}) &&
       !prod_w_big_q && ({48'd0, rq_wbase_q} + prod_w64 <= {32'd0, W_END32}) &&
@@ -636,6 +634,9 @@ module qa_core #(
       prod_x_big_q <= 1'b0;
       prod_w_big_q <= 1'b0;
       prod_n_big_q <= 1'b0;
+      mul_r_q <= rq_rows[RW-1:0];
+      mul_nr_q <= rq_n[NRES_W-1:0];
+      prod_r_q <= {NRES_W{1'b0}};
     end else if (mul_done) begin
       rq_ok_q   <= rq_ok;
       rq_nres_q <= rq_nres;
@@ -650,6 +651,9 @@ module qa_core #(
         prod_w_q <= prod_w_sum[PB_W-1:0];
         if (prod_w_sum[PB_W] || mul_k_big_q) prod_w_big_q <= 1'b1;
       end
+      if (mul_r_q[0]) prod_r_q <= prod_r_q + mul_nr_q;
+      mul_r_q <= mul_r_q >> 1;
+      mul_nr_q <= mul_nr_q << 1;
       mul_rg_q <= mul_rg_q >> 1;
       mul_cg_q <= mul_cg_q >> 1;
       mul_k_q <= mul_k_q << 1;
@@ -725,15 +729,21 @@ module qa_core #(
   // =========================================================================
   // Sequencer: walks the tiles of a RUN and issues one beat per enabled cycle
   // =========================================================================
-  reg [15:0] run_rg_q, run_cg_q, run_k_q;
+  reg [RG_W-1:0] run_rg_q, run_k_q;
+  reg [CG_W-1:0] run_cg_q;
   reg [XA_W-1:0] run_n_q;  // output columns, modulo the X bank (write-back addresses)
   reg [7:0] run_lrows_q, run_lcols_q;
   reg [1:0] run_round_q;
   reg [7:0] run_lo_q, run_hi_q;
 
   reg issuing_q;  // beats of this RUN remain to be issued
-  reg [15:0] ri_q, ci_q, kk_q;  // row group, column group, beat
-  reg [15:0] xbase_q, wbase_q;  // ri*k and ci*k
+  reg [RG_W-1:0] ri_q, kk_q;  // row group, beat
+  reg [CG_W-1:0] ci_q;  // column group
+  reg [XA_W-1:0] xbase_q;  // ri*k (< XB_DEPTH while issuing)
+  reg [WA_W:0] wbase_q;  // ci*k (< 2*WB_DEPTH while issuing)
+  localparam [RG_W:0] RG_TWO = 2;
+  localparam [CG_W:0] CG_TWO = 2;
+  wire [31:0] run_k32 = {{(32 - RG_W) {1'b0}}, run_k_q};
   // ri*n and ci*COLS: where a tile's results go (write-back), modulo the X
   // bank, which is all the write-back uses (its bounds check passed)
   reg [XA_W-1:0] obase_q, ocol_q;
@@ -763,12 +773,13 @@ module qa_core #(
       if (tile_rows_n[tb]) tile_macs = tile_macs + ({{TR_W{1'b0}}, tile_cols_n} << tb);
   end
 
-  wire beat_first = (kk_q == 16'd0);
+  wire beat_first = (kk_q == {RG_W{1'b0}});
   wire beat_last = last_kk_q;
   // a tile starts only when its descriptor will find room
   wire beat_go = issuing_q && (pad_q == {TN_W{1'b0}}) && !(beat_first && desc_full);
-  wire [15:0] x_word = xbase_q + kk_q;
-  wire [16:0] w_word = run_wbase_q + {1'b0, wbase_q} + {1'b0, kk_q};
+  wire [XA_W-1:0] x_word = xbase_q + kk_q[XA_W-1:0];
+  wire [16:0] w_word = run_wbase_q + {{(16 - WA_W) {1'b0}}, wbase_q} +
+      {{(17 - RG_W) {1'b0}}, kk_q};
   assign x_rd_addr = {run_xbank_q, x_word[XA_W-1:0]};
   assign w_rd_addr = w_word[WA_W:0];
 
@@ -789,7 +800,7 @@ module qa_core #(
       if (en) begin
         if (pad_q != {TN_W{1'b0}}) pad_q <= pad_q - 1'b1;
         else if (beat_go && beat_last) begin
-          if ({16'd0, run_k_q} < TILE_S) pad_q <= TILE_S[TN_W-1:0] - run_k_q[TN_W-1:0];
+          if (run_k32 < TILE_S) pad_q <= TILE_S[TN_W-1:0] - run_k32[TN_W-1:0];
           if (last_ri && last_ci) issuing_q <= 1'b0;
         end
       end
@@ -806,45 +817,45 @@ module qa_core #(
       run_wend_q  <= {1'b0, rq_wbase_q} + prod_w64[16:0];
       run_pbase_q <= {1'b0, rq_pbase_q};
       run_pend_q  <= {1'b0, rq_pbase_q} + {1'b0, rq_cg_q};
-      run_rg_q    <= rq_rg_q;
-      run_cg_q    <= rq_cg_q;
-      run_k_q     <= rq_k_q;
+      run_rg_q    <= rq_rg_q[RG_W-1:0];
+      run_cg_q    <= rq_cg_q[CG_W-1:0];
+      run_k_q     <= rq_k_q[RG_W-1:0];
       run_n_q     <= rq_n[XA_W-1:0];
       run_lrows_q <= rq_lrows_q;
       run_lcols_q <= rq_lcols_q;
       run_round_q <= rq_round_q[1:0];
       run_lo_q    <= rq_lo_q;
       run_hi_q    <= rq_hi_q;
-      ri_q        <= 16'd0;
-      ci_q        <= 16'd0;
-      kk_q        <= 16'd0;
+      ri_q        <= {RG_W{1'b0}};
+      ci_q        <= {CG_W{1'b0}};
+      kk_q        <= {RG_W{1'b0}};
       last_ri_q   <= (rq_rg_q == 16'd1);
       last_ci_q   <= (rq_cg_q == 16'd1);
       last_kk_q   <= (rq_k_q == 16'd1);
-      xbase_q     <= 16'd0;
-      wbase_q     <= 16'd0;
+      xbase_q     <= {XA_W{1'b0}};
+      wbase_q     <= {(WA_W + 1) {1'b0}};
       obase_q     <= {XA_W{1'b0}};
       ocol_q      <= {XA_W{1'b0}};
     end else if (en && beat_go) begin
       if (!beat_last) begin
-        kk_q <= kk_q + 16'd1;
-        last_kk_q <= (kk_q + 16'd2 == run_k_q);
+        kk_q <= kk_q + 1'b1;
+        last_kk_q <= ({1'b0, kk_q} + RG_TWO == {1'b0, run_k_q});
       end else begin
-        kk_q <= 16'd0;
-        last_kk_q <= (run_k_q == 16'd1);
+        kk_q <= {RG_W{1'b0}};
+        last_kk_q <= (run_k_q == {{(RG_W - 1) {1'b0}}, 1'b1});
         if (last_ci) begin
-          ci_q    <= 16'd0;
-          last_ci_q <= (run_cg_q == 16'd1);
-          last_ri_q <= (ri_q + 16'd2 == run_rg_q);
-          wbase_q <= 16'd0;
+          ci_q    <= {CG_W{1'b0}};
+          last_ci_q <= (run_cg_q == {{(CG_W - 1) {1'b0}}, 1'b1});
+          last_ri_q <= ({1'b0, ri_q} + RG_TWO == {1'b0, run_rg_q});
+          wbase_q <= {(WA_W + 1) {1'b0}};
           ocol_q  <= {XA_W{1'b0}};
-          ri_q    <= ri_q + 16'd1;
-          xbase_q <= xbase_q + run_k_q;
+          ri_q    <= ri_q + 1'b1;
+          xbase_q <= xbase_q + run_k32[XA_W-1:0];
           obase_q <= obase_q + run_n_q;
         end else begin
-          ci_q    <= ci_q + 16'd1;
-          last_ci_q <= (ci_q + 16'd2 == run_cg_q);
-          wbase_q <= wbase_q + run_k_q;
+          ci_q    <= ci_q + 1'b1;
+          last_ci_q <= ({1'b0, ci_q} + CG_TWO == {1'b0, run_cg_q});
+          wbase_q <= wbase_q + run_k32[WA_W:0];
           ocol_q  <= ocol_q + COLS[XA_W-1:0];
         end
       end
@@ -1282,7 +1293,7 @@ module qa_core #(
 
   // unused bits: kept for clarity of the field layout
   wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d0_addr,
-                     rq_round_q, rq_n, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
+                     rq_round_q, rq_n, rq_rows, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
                      ld_addr};
 
 endmodule
