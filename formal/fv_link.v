@@ -100,7 +100,7 @@ module fv_link #(
   (* keep *) wire f_obs_flush, f_obs_rst_push;
   (* keep *) wire [2:0] f_obs_flush_cnt;
   (* keep *) wire f_obs_in, f_obs_got, f_obs_lerr, f_obs_ovf;
-  (* keep *) wire [16:0] f_obs_cnt;
+  (* keep *) wire [6:0] f_obs_cnt;  // the link's CN_W = clog2(64 + 10) bits
   (* keep *) wire [TMO_W-1:0] f_obs_tmo;
   (* keep *) wire [RB_W:0] f_obs_wr, f_obs_cm;
   (* keep *) wire f_obs_rxq_push, f_obs_rxq_ready;
@@ -152,7 +152,7 @@ module fv_link #(
       assert (rx_active_o == f_obs_in);
       // resynchronisation at every marker
       if (f_sof) begin
-        assert (f_obs_in && !f_obs_got && f_obs_cnt == 17'd0 && !f_obs_lerr && !f_obs_ovf);
+        assert (f_obs_in && !f_obs_got && f_obs_cnt == 7'd0 && !f_obs_lerr && !f_obs_ovf);
         assert (f_obs_wr == f_obs_cm);
       end
       // frame queue

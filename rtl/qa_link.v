@@ -112,6 +112,8 @@ module qa_link #(
   // response payload counters: a whole response, or one frame of 16 bits
   localparam integer NR_W = ((N_W > 16) ? N_W : 16) + 1;
   localparam integer TMO_W = clog2(TIMEOUT_CYCLES + 1);
+  localparam integer CN_W = clog2(MAX_PAYLOAD + 10);  // a frame's body bytes
+  localparam integer LN_W = clog2(MAX_PAYLOAD + 1);  // an accepted payload length
   localparam integer RXQ_CW = clog2(RXQ_DEPTH) + 1;
   localparam integer FLUSH_CYCLES = 4;
   localparam integer P_UNIT5 = COLS * 5;  // parameter bytes per column group
@@ -232,9 +234,9 @@ module qa_link #(
   // =========================================================================
   reg in_q;  // inside a frame that is still being checked
   reg got_q;  // the frame has had at least one byte after its marker
-  reg [16:0] cnt_q;  // body bytes received
+  reg [CN_W-1:0] cnt_q;  // body bytes received (at most MAX_PAYLOAD + 9)
   reg [7:0] op_q, seq_q;
-  reg [15:0] len_q;
+  reg [15:0] len_q;  // (only its low LN_W bits once the length checked good)
   reg lerr_q;  // a byte of the frame had a line error
   reg ovf_q;  // the payload did not fit the receive buffer
   reg [23:0] crc_rx_q;  // first three received CRC bytes
@@ -272,12 +274,13 @@ module qa_link #(
   wire ev = ev_valid && ev_ready;
   wire ev_body = ev && in_q && ev_dat;  // a decoded body byte of the current frame
 
-  wire [16:0] len17 = {1'b0, len_q};
-  wire at_len_hi = (cnt_q == 17'd4);
+  wire [CN_W-1:0] lenc = {{(CN_W - LN_W) {1'b0}}, len_q[LN_W-1:0]};
+  localparam [CN_W-1:0] C4 = 4, C5 = 5, C8 = 8;
+  wire at_len_hi = (cnt_q == C4);
   wire [15:0] len_now = {ev_data, len_q[7:0]};
-  wire in_payload = (cnt_q >= 17'd5) && (cnt_q < len17 + 17'd5);
-  wire in_crc = (cnt_q >= len17 + 17'd5);
-  wire at_end = (cnt_q == len17 + 17'd8);
+  wire in_payload = (cnt_q >= C5) && (cnt_q < lenc + C5);
+  wire in_crc = (cnt_q >= lenc + C5);
+  wire at_end = (cnt_q == lenc + C8);
 
   wire [31:0] rx_crc;
   wire [31:0] crc_got = {ev_data, crc_rx_q};
@@ -290,7 +293,7 @@ module qa_link #(
       .clk_i  (clk_i),
       .rst_i  (rst_i),
       .init_i (ev && ev_sof),
-      .valid_i(ev_body && (cnt_q < 17'd5 || in_payload)),
+      .valid_i(ev_body && (cnt_q < C5 || in_payload)),
       .data_i (ev_data),
       .crc_o  (rx_crc),
       .busy_o (rx_crc_busy)
@@ -313,7 +316,7 @@ module qa_link #(
     if (rst_i) begin
       in_q       <= 1'b0;
       got_q      <= 1'b0;
-      cnt_q      <= 17'd0;
+      cnt_q      <= {CN_W{1'b0}};
       exp_q      <= 8'd0;
       tmo_q      <= {TMO_W{1'b0}};
       rst_push_q <= 1'b0;
@@ -345,7 +348,7 @@ module qa_link #(
         end
         in_q   <= 1'b1;
         got_q  <= 1'b0;
-        cnt_q  <= 17'd0;
+        cnt_q  <= {CN_W{1'b0}};
         op_q   <= 8'd0;
         seq_q  <= 8'd0;
         len_q  <= 16'd0;
@@ -355,10 +358,10 @@ module qa_link #(
         got_q <= 1'b1;
         if (ev_err) lerr_q <= 1'b1;
         if (ev_dat) begin
-          cnt_q <= cnt_q + 17'd1;
-          if (cnt_q == 17'd0) op_q <= ev_data;
-          if (cnt_q == 17'd1) seq_q <= ev_data;
-          if (cnt_q == 17'd3) len_q[7:0] <= ev_data;
+          cnt_q <= cnt_q + 1'b1;
+          if (cnt_q == {CN_W{1'b0}}) op_q <= ev_data;
+          if (cnt_q == {{(CN_W - 1) {1'b0}}, 1'b1}) seq_q <= ev_data;
+          if (cnt_q == {{(CN_W - 2) {1'b0}}, 2'd3}) len_q[7:0] <= ev_data;
           if (at_len_hi) begin
             len_q[15:8] <= ev_data;
             if ({16'd0, len_now} > MAX_PAYLOAD) begin
@@ -468,11 +471,11 @@ module qa_link #(
   reg [2:0] f_state_q;
   reg [7:0] f_op_q, f_seq_q, f_exp_q;
   reg [3:0] f_st_q;
-  reg [15:0] f_len_q;
+  reg [LN_W-1:0] f_len_q;  // payload bytes (a good frame's length is at most MAX_PAYLOAD)
   reg [31:0] f_arg_q;  // a load's 1, 3 or 4 argument bytes, byte n at [8n +: 8] (a shift register)
   reg [2:0] f_nargs_q;  // argument bytes of this command (RUN's and NET_RUN's go as data)
   reg [2:0] f_aidx_q;
-  reg [15:0] f_dat_q;  // data bytes still to send from the buffer
+  reg [LN_W-1:0] f_dat_q;  // data bytes still to send from the buffer
   reg [1:0] f_phase_q;
   reg [N_W-1:0] f_nres_q;  // core response bytes of this command
   reg f_ident_q;
@@ -517,9 +520,10 @@ module qa_link #(
     endcase
   end
   always @(posedge clk_i) ld_total_q <= ld_total;
-  wire [15:0] ld_data = f_len_q - {13'd0, f_nargs_q};  // data in this frame (len >= nargs)
+  wire [15:0] f_len16 = {{(16 - LN_W) {1'b0}}, f_len_q};
+  wire [15:0] ld_data = f_len16 - {13'd0, f_nargs_q};  // data in this frame (len >= nargs)
   wire [LD_W-1:0] ld_data_w = {{(LD_W - 16) {1'b0}}, ld_data};
-  wire [LD_W-1:0] f_len_w = {{(LD_W - 16) {1'b0}}, f_len_q};
+  wire [LD_W-1:0] f_len_w = {{(LD_W - 16) {1'b0}}, f_len16};
 
   wire [N_W+7:0] f_exp_ext = {{N_W{1'b0}}, f_exp_q};
 
@@ -599,7 +603,8 @@ module qa_link #(
             rxq_pop <= 1'b1;
             // (len is the expected sequence number when the status is not OK;
             // f_exp_q matters only then)
-            {f_op_q, f_seq_q, f_st_q, f_len_q} <= rxq_head;
+            {f_op_q, f_seq_q, f_st_q} <= rxq_head[RXQ_W-1:16];
+            f_len_q   <= rxq_head[LN_W-1:0];
             f_exp_q   <= rxq_head[7:0];
             f_nres_q  <= {N_W{1'b0}};
             f_ident_q <= 1'b0;
@@ -613,40 +618,40 @@ module qa_link #(
           if (f_st_q != ST_OK) begin
             f_state_q <= F_RSP;  // damaged frame: answer with the parser's status
           end else if (f_op_q > OP_NET_RUN && f_op_q != OP_LOAD_MORE && f_op_q != OP_RESET) begin
-            reject(ST_UNKNOWN_OPCODE, f_len_q);
+            reject(ST_UNKNOWN_OPCODE, f_len16);
           end else if (ld_left_q != {LD_W{1'b0}} && f_op_q != OP_LOAD_MORE) begin
-            reject(ST_BUSY, f_len_q);
+            reject(ST_BUSY, f_len16);
           end else if (f_op_q == OP_NOP || f_op_q == OP_RESET) begin
-            if (f_len_q != 16'd0) reject(ST_BAD_SIZE, f_len_q);
+            if (f_len16 != 16'd0) reject(ST_BAD_SIZE, f_len16);
             else f_state_q <= F_RSP;
           end else if (f_op_q == OP_IDENT || f_op_q == OP_COUNTERS || f_op_q == OP_CLEAR) begin
-            if (f_len_q != 16'd0) begin
-              reject(ST_BAD_SIZE, f_len_q);
+            if (f_len16 != 16'd0) begin
+              reject(ST_BAD_SIZE, f_len16);
             end else begin
               f_nres_q  <= (f_op_q == OP_CLEAR) ? {N_W{1'b0}} : N_IDENT_CORE;
               f_ident_q <= (f_op_q == OP_IDENT);
               f_nargs_q <= 3'd0;
-              f_dat_q   <= 16'd0;
+              f_dat_q   <= {LN_W{1'b0}};
               f_phase_q <= SP_OP;
               f_state_q <= F_SEND;
             end
           end else if (f_op_q == OP_LOAD_MORE) begin
             if (ld_left_q == {LD_W{1'b0}}) begin
-              reject(ST_NO_LOAD, f_len_q);
+              reject(ST_NO_LOAD, f_len16);
             end else if (f_len_w > ld_left_q) begin
-              reject(ST_BAD_SIZE, f_len_q);
+              reject(ST_BAD_SIZE, f_len16);
             end else begin
               ld_left_q <= ld_left_q - f_len_w;
               f_nargs_q <= 3'd0;
               f_dat_q   <= f_len_q;
               f_phase_q <= SP_DATA;
-              f_state_q <= (f_len_q == 16'd0) ? F_RSP : F_SEND;
+              f_state_q <= (f_len16 == 16'd0) ? F_RSP : F_SEND;
             end
           end else if (f_op_q == OP_RUN || f_op_q == OP_NET_RUN) begin
             // the opcode and the 13 or 4 argument bytes straight from the
             // buffer; the core checks the arguments (its verdict, F_RSP)
-            if (f_len_q != ((f_op_q == OP_RUN) ? 16'd13 : 16'd4)) begin
-              reject(ST_BAD_SIZE, f_len_q);
+            if (f_len16 != ((f_op_q == OP_RUN) ? 16'd13 : 16'd4)) begin
+              reject(ST_BAD_SIZE, f_len16);
             end else begin
               f_nargs_q <= 3'd0;
               f_dat_q   <= f_len_q;
@@ -658,10 +663,10 @@ module qa_link #(
             // the loads: argument bytes, then data
             f_nargs_q <= (f_op_q == OP_NET_LOAD) ? 3'd1 :
                 (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? 3'd4 : 3'd3;
-            if ((f_op_q == OP_NET_LOAD && f_len_q < 16'd1) ||
-                ((f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) && f_len_q < 16'd4) ||
-                (f_op_q <= OP_LOAD_P && f_len_q < 16'd3))
-              reject(ST_BAD_SIZE, f_len_q);
+            if ((f_op_q == OP_NET_LOAD && f_len16 < 16'd1) ||
+                ((f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) && f_len16 < 16'd4) ||
+                (f_op_q <= OP_LOAD_P && f_len16 < 16'd3))
+              reject(ST_BAD_SIZE, f_len16);
             else f_state_q <= F_ARGS;
           end
         end
@@ -680,7 +685,7 @@ module qa_link #(
             reject(ST_BAD_SIZE, ld_data);
           end else begin
             ld_left_q <= ld_total_q - ld_data_w;
-            f_dat_q   <= ld_data;
+            f_dat_q   <= ld_data[LN_W-1:0];
             f_aidx_q  <= 3'd0;
             f_phase_q <= SP_OP;
             f_state_q <= F_SEND;
@@ -691,21 +696,21 @@ module qa_link #(
             case (f_phase_q)
               SP_OP: begin
                 if (f_nargs_q != 3'd0) f_phase_q <= SP_ARG;
-                else if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
+                else if (f_dat_q != {LN_W{1'b0}}) f_phase_q <= SP_DATA;
                 else f_state_q <= F_RSP;
               end
               SP_ARG: begin
                 f_arg_q  <= {8'd0, f_arg_q[31:8]};  // the next byte to [7:0]
                 f_aidx_q <= f_aidx_q + 3'd1;
                 if (f_aidx_q == f_nargs_q - 3'd1) begin
-                  if (f_dat_q != 16'd0) f_phase_q <= SP_DATA;
+                  if (f_dat_q != {LN_W{1'b0}}) f_phase_q <= SP_DATA;
                   else f_state_q <= F_RSP;
                 end
               end
               default: begin
                 rd_q    <= rd_d;
-                f_dat_q <= f_dat_q - 16'd1;
-                if (f_dat_q == 16'd1) f_state_q <= F_RSP;
+                f_dat_q <= f_dat_q - 1'b1;
+                if (f_dat_q == {{(LN_W - 1) {1'b0}}, 1'b1}) f_state_q <= F_RSP;
               end
             endcase
           end
@@ -951,7 +956,7 @@ module qa_link #(
                     rxq_push || rxq_valid || (f_state_q != F_IDLE) || rq_push || rq_valid ||
                     (t_state_q != T_IDLE) || enc_valid || m_tx_valid_o);
 
-  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count, f_exp_ext, s_vd_bytes_i};
+  wire unused_ok = &{1'b0, rxf_count, rq_count, txf_count, f_exp_ext, s_vd_bytes_i, rxq_head};
 
 endmodule
 
