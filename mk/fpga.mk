@@ -166,7 +166,7 @@ $(FPGA_DEPS_STAMP): mk/fpga-deps.sh mk/deps-lib.sh
 # make test builds these boards from nothing (in $(BUILD)/fpga-test/, one
 # nextpnr seed each to keep CI time down; docs/boards.md has the 3-seed
 # figures) and fails unless each fits and meets its clock. Not listed: the
-# iCEBreaker, whose design does not fit the UP5K yet (docs/boards.md).
+# iCEBreaker, whose design fits the UP5K but does not meet 48 MHz yet (docs/boards.md).
 FPGA_TEST_BOARDS ?= ulx3s-85f ulx3s-45f ulx3s-25f ulx3s-12f
 FPGA_TEST_SEEDS  ?= 1
 
