@@ -6,10 +6,10 @@
 // a[0] is set, written with a two-nibble mask. Read: as qa_ram - when rd_en_i
 // is high rd_data_o takes the byte at rd_addr_i one cycle later, and it holds
 // while rd_en_i is low: the RAM is selected (CHIPSELECT) only in clocks with
-// a read or a write, and a deselected SB_SPRAM256KA keeps its output (Lattice
-// TN1314; Yosys's ice40/cells_sim.v model, and so the twin rtl/prim/qa_spram.v).
-// That costs no register for the last enabled address (15 flip-flops and 15
-// logic cells per lane). Write: wr_en_i stores wr_data_i at wr_addr_i. The
+// a read or a write, and a deselected SB_SPRAM256KA keeps its output (so
+// Yosys's ice40/cells_sim.v models it, and the twin rtl/prim/qa_spram.v
+// follows; no board has confirmed it yet). That costs no register for the
+// last enabled address (15 flip-flops and 15 logic cells per lane). Write: wr_en_i stores wr_data_i at wr_addr_i. The
 // one port is shared: while wr_any_i is high (a write to any lane of the
 // memory; every lane's port then takes the write address, so the lanes share
 // one address multiplexer) the read does not happen and rd_data_o is
