@@ -128,7 +128,10 @@ report: $(FB)/report.jsonl ## one JSON line per board and a table (BOARD=... for
 	@cat $<
 	@$(PYTHON) mk/fpga_report.py table $<
 
-prog: $(FPGA_IMAGE) ## program BOARD with openFPGALoader (SRAM; PROG_FLASH=1 writes the flash)
+prog: $(FPGA_IMAGE) $(FB)/report.jsonl ## program BOARD with openFPGALoader (SRAM; PROG_FLASH=1 writes the flash)
+	@grep -q '"timing_met": true' $(FB)/report.jsonl || [ "$(PROG_FORCE)" = 1 ] || \
+	  { echo "prog: $(FPGA_IMAGE) misses its $(FPGA_MHZ) MHz clock (see $(FB)/report.jsonl) and may" \
+	    "compute wrong results; PROG_FORCE=1 programs it anyway" >&2; exit 1; }
 	@command -v $(OPENFPGALOADER) >/dev/null || \
 	  { echo "prog: $(OPENFPGALOADER) not found; run 'bash mk/fpga-deps.sh'" >&2; exit 1; }
 	@rc=0; $(OPENFPGALOADER) $(BOARD_PROG) $(if $(filter 1,$(PROG_FLASH)),-f) $(FPGA_IMAGE) \
