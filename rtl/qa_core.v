@@ -52,7 +52,9 @@ module qa_core #(
                                             //    SPRAM); W loads then wait while a RUN executes
     parameter integer PROD_REG = 0,         // 1: qa_pe products registered (ECP5 MULT18X18D)
     parameter integer RD_REG   = 0,         // 1: operand memory read data registered before
-                                            //    the skew (a RUN takes one cycle longer)
+                                            //    the skew (a RUN takes one cycle longer), and
+                                            //    the W and P write ports registered (a load's
+                                            //    byte is written a clock later; ECP5 timing)
     parameter integer FIFO_BLOCK = 0        // 1: the descriptor and result FIFOs in block RAM
                                             //    (qa_fifo BLOCK; the iCE40)
 ) (
@@ -397,8 +399,65 @@ module qa_core #(
   wire [XA_W:0] ld_x_addr = {arg_bank, ld_word_q[XA_W-1:0]};
   wire [WA_W:0] ld_w_addr = ld_addr[WA_W:0];
   wire [PA_W:0] ld_p_addr = ld_addr[PA_W:0];
+
   wire [4:0] ld_shift = (cmd_byte > 8'd31) ? 5'd31 : cmd_byte[4:0];
   wire [P_W-1:0] ld_p_data = {ld_shift, ld_bias_q};
+
+  // the W and P memories' write ports, a register stage later with RD_REG
+  // (timing: the load address's adder and range check then end at a flip-
+  // flop, not at the block RAM's write enable). Nothing reads a word in the
+  // clock after its load writes it: a RUN that reads it starts only after
+  // the parser has taken the RUN's 13 argument bytes.
+  wire w_we, p_we;
+  wire [6:0] w_lane;
+  wire [WA_W:0] w_waddr;
+  wire [PA_W:0] p_waddr;
+  wire [CI_W-1:0] p_lane;
+  wire [DATA_W-1:0] w_wdata;
+  wire [P_W-1:0] p_wdata;
+  generate
+    if (RD_REG != 0) begin : g_wr_reg
+      reg w_we_q, p_we_q;
+      reg [6:0] w_lane_q;
+      reg [WA_W:0] w_waddr_q;
+      reg [PA_W:0] p_waddr_q;
+      reg [CI_W-1:0] p_lane_q;
+      reg [DATA_W-1:0] w_wdata_q;
+      reg [P_W-1:0] p_wdata_q;
+      always @(posedge clk_i) begin
+        if (rst_i) begin
+          w_we_q <= 1'b0;
+          p_we_q <= 1'b0;
+        end else begin
+          w_we_q <= ld_w_we;
+          p_we_q <= ld_p_we;
+        end
+        w_lane_q  <= ld_lane_q;
+        w_waddr_q <= ld_w_addr;
+        p_waddr_q <= ld_p_addr;
+        p_lane_q  <= ld_lane_q[CI_W-1:0];
+        w_wdata_q <= cmd_byte;
+        p_wdata_q <= ld_p_data;
+      end
+      assign w_we = w_we_q;
+      assign p_we = p_we_q;
+      assign w_lane = w_lane_q;
+      assign w_waddr = w_waddr_q;
+      assign p_waddr = p_waddr_q;
+      assign p_lane = p_lane_q;
+      assign w_wdata = w_wdata_q;
+      assign p_wdata = p_wdata_q;
+    end else begin : g_wr_now
+      assign w_we = ld_w_we;
+      assign p_we = ld_p_we;
+      assign w_lane = ld_lane_q;
+      assign w_waddr = ld_w_addr;
+      assign p_waddr = ld_p_addr;
+      assign p_lane = ld_lane_q[CI_W-1:0];
+      assign w_wdata = cmd_byte;
+      assign p_wdata = ld_p_data;
+    end
+  endgenerate
   wire [6:0] ld_lanes = (op_q == OP_LOAD_X) ? ROWS[6:0] :
       (op_q == OP_NET_LOAD) ? ND_BYTES[6:0] : COLS[6:0];
   wire ld_last_lane = is_pload ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1) :
@@ -700,10 +759,10 @@ module qa_core #(
             .ADDR_W(WA_W + 1)
         ) u_ram (
             .clk_i    (clk_i),
-            .wr_en_i  (ld_w_we && (ld_lane_q == gj)),
-            .wr_any_i (ld_w_we),
-            .wr_addr_i(ld_w_addr),
-            .wr_data_i(cmd_byte),
+            .wr_en_i  (w_we && (w_lane == gj)),
+            .wr_any_i (w_we),
+            .wr_addr_i(w_waddr),
+            .wr_data_i(w_wdata),
             .rd_en_i  (en),
             .rd_addr_i(w_rd_addr),
             .rd_data_o(w_rd_data[gj*DATA_W+:DATA_W])
@@ -715,9 +774,9 @@ module qa_core #(
           .ADDR_W(WA_W + 1)
       ) u_ram (
           .clk_i    (clk_i),
-          .wr_en_i  (ld_w_we && (ld_lane_q == gj)),
-          .wr_addr_i(ld_w_addr),
-          .wr_data_i(cmd_byte),
+          .wr_en_i  (w_we && (w_lane == gj)),
+          .wr_addr_i(w_waddr),
+          .wr_data_i(w_wdata),
           .rd_en_i  (en),
           .rd_addr_i(w_rd_addr),
           .rd_data_o(w_rd_data[gj*DATA_W+:DATA_W])
@@ -1144,10 +1203,10 @@ module qa_core #(
   generate
     if (COLS > 1) begin : g_paddr
       assign p_rd_addr = {p_group[PA_W:0], dr_j};
-      assign p_wr_addr = {ld_p_addr, ld_lane_q[CI_W-1:0]};
+      assign p_wr_addr = {p_waddr, p_lane};
     end else begin : g_paddr1
       assign p_rd_addr = {p_group[PA_W:0], 1'b0};
-      assign p_wr_addr = {ld_p_addr, 1'b0};
+      assign p_wr_addr = {p_waddr, 1'b0};
     end
   endgenerate
   qa_ram #(
@@ -1156,9 +1215,9 @@ module qa_core #(
       .ADDR_W(PA_W + 1 + CI_W)
   ) u_pbuf (
       .clk_i    (clk_i),
-      .wr_en_i  (ld_p_we),
+      .wr_en_i  (p_we),
       .wr_addr_i(p_wr_addr),
-      .wr_data_i(ld_p_data),
+      .wr_data_i(p_wdata),
       .rd_en_i  (en),
       .rd_addr_i(p_rd_addr),
       .rd_data_o(prm)
@@ -1293,7 +1352,7 @@ module qa_core #(
 
   // unused bits: kept for clarity of the field layout
   wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d0_addr,
-                     rq_round_q, rq_n, rq_rows, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
+                     p_lane, rq_round_q, rq_n, rq_rows, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
                      ld_addr};
 
 endmodule
