@@ -159,19 +159,19 @@ module qa_core #(
   endgenerate
 
   // ---- opcodes and status bits -------------------------------------------------
-  localparam [7:0] OP_NOP = 8'h00;
-  localparam [7:0] OP_IDENT = 8'h01;
-  localparam [7:0] OP_LOAD_X = 8'h02;
-  localparam [7:0] OP_LOAD_W = 8'h03;
-  localparam [7:0] OP_LOAD_P = 8'h04;
-  localparam [7:0] OP_RUN = 8'h05;
-  localparam [7:0] OP_COUNTERS = 8'h06;
-  localparam [7:0] OP_CLEAR = 8'h07;
-  localparam [7:0] OP_LOAD_WA = 8'h08;
-  localparam [7:0] OP_LOAD_PA = 8'h09;
-  localparam [7:0] OP_NET_LOAD = 8'h0a;
-  localparam [7:0] OP_NET_RUN = 8'h0b;
-  localparam [7:0] OP_LAST = OP_NET_RUN;
+  localparam [3:0] OP_NOP = 4'h0;
+  localparam [3:0] OP_IDENT = 4'h1;
+  localparam [3:0] OP_LOAD_X = 4'h2;
+  localparam [3:0] OP_LOAD_W = 4'h3;
+  localparam [3:0] OP_LOAD_P = 4'h4;
+  localparam [3:0] OP_RUN = 4'h5;
+  localparam [3:0] OP_COUNTERS = 4'h6;
+  localparam [3:0] OP_CLEAR = 4'h7;
+  localparam [3:0] OP_LOAD_WA = 4'h8;
+  localparam [3:0] OP_LOAD_PA = 4'h9;
+  localparam [3:0] OP_NET_LOAD = 4'ha;
+  localparam [3:0] OP_NET_RUN = 4'hb;
+  localparam [3:0] OP_LAST = OP_NET_RUN;
 
   localparam integer ST_OPCODE = 0;
   localparam integer ST_LOAD_RANGE = 1;
@@ -193,7 +193,9 @@ module qa_core #(
   // Parser
   // =========================================================================
   reg [3:0] p_state_q;
-  reg [7:0] op_q;
+  // the command's opcode, one-hot (bit n for opcode n; none for NOP or an
+  // unknown opcode): every decode below is then a single bit (timing)
+  reg [OP_LAST:0] op_q;
   reg [31:0] arg_q;  // the first 4 argument bytes, byte n at [8n +: 8] (RUN's
                      // bytes 4..12 go straight into the run request)
   reg [3:0] arg_idx_q;
@@ -301,13 +303,11 @@ module qa_core #(
   assign s_cmd_ready_o = (p_state_q == P_OP) || (p_state_q == P_ARG) || (p_state_q == P_LOAD);
 
   always @(*) begin
-    case (op_q)
-      OP_LOAD_X, OP_LOAD_W, OP_LOAD_P: arg_len = 4'd3;
-      OP_LOAD_WA, OP_LOAD_PA, OP_NET_RUN: arg_len = 4'd4;
-      OP_NET_LOAD: arg_len = 4'd1;
-      OP_RUN: arg_len = 4'd13;
-      default: arg_len = 4'd0;
-    endcase
+    if (op_q[OP_LOAD_X] || op_q[OP_LOAD_W] || op_q[OP_LOAD_P]) arg_len = 4'd3;
+    else if (op_q[OP_LOAD_WA] || op_q[OP_LOAD_PA] || op_q[OP_NET_RUN]) arg_len = 4'd4;
+    else if (op_q[OP_NET_LOAD]) arg_len = 4'd1;
+    else if (op_q[OP_RUN]) arg_len = 4'd13;
+    else arg_len = 4'd0;
   end
 
   // argument fields
@@ -315,14 +315,14 @@ module qa_core #(
   wire [15:0] arg_count3 = arg_q[23:8];  // count of a 3-byte load header
   wire [15:0] arg_addr4 = arg_q[15:0];  // address of a 4-byte load header
   wire [15:0] arg_count4 = arg_q[31:16];  // count of a 4-byte load header
-  wire is_load3 = (op_q == OP_LOAD_X) || (op_q == OP_LOAD_W) || (op_q == OP_LOAD_P);
-  wire is_wload = (op_q == OP_LOAD_W) || (op_q == OP_LOAD_WA);
-  wire is_pload = (op_q == OP_LOAD_P) || (op_q == OP_LOAD_PA);
-  wire [15:0] ld_count = is_load3 ? arg_count3 : (op_q == OP_NET_LOAD) ? {8'd0, arg_q[7:0]} :
+  wire is_load3 = op_q[OP_LOAD_X] || op_q[OP_LOAD_W] || op_q[OP_LOAD_P];
+  wire is_wload = op_q[OP_LOAD_W] || op_q[OP_LOAD_WA];
+  wire is_pload = op_q[OP_LOAD_P] || op_q[OP_LOAD_PA];
+  wire [15:0] ld_count = is_load3 ? arg_count3 : op_q[OP_NET_LOAD] ? {8'd0, arg_q[7:0]} :
       arg_count4;
   // first word (W) or group (P) of the load in the flat memories
-  wire [16:0] ld_base = (op_q == OP_LOAD_W) ? ({16'd0, arg_bank} << WA_W) :
-      (op_q == OP_LOAD_P) ? ({16'd0, arg_bank} << PA_W) : {1'b0, arg_addr4};
+  wire [16:0] ld_base = op_q[OP_LOAD_W] ? ({16'd0, arg_bank} << WA_W) :
+      op_q[OP_LOAD_P] ? ({16'd0, arg_bank} << PA_W) : {1'b0, arg_addr4};
   wire [16:0] ld_end = ld_base + {1'b0, ld_count};
   // the W/P load range and the X/NET count checks, registered (timing):
   // every load spends a first cycle in P_EXEC (ex_first_q) while these take
@@ -333,30 +333,37 @@ module qa_core #(
   always @(posedge clk_i) begin
     ld_base_q  <= ld_base;
     ld_end_q   <= ld_end;
-    ld_cnt_big_q <= (op_q == OP_LOAD_X) ? ({16'd0, ld_count} > XB_DEPTH) :
+    ld_cnt_big_q <= op_q[OP_LOAD_X] ? ({16'd0, ld_count} > XB_DEPTH) :
         ({16'd0, ld_count} > NL_MAX);
     ld_cnt_zero_q <= (ld_count == 16'd0);
     ex_first_q <= (p_state_q != P_EXEC);
   end
 
+  // P_EXEC decides in one cycle (exec_ok) and acts in the next (exec_go_q,
+  // registered: timing). What exec_ok waits for cannot come back in between:
+  // only the parser itself starts a RUN (run_start, on exec_go_q), and with
+  // no RUN active no result can enter the output queue.
   wire out_idle = !run_active_q && !outq_valid;
   reg exec_ok;
   always @(*) begin
-    case (op_q)
-      OP_IDENT, OP_COUNTERS, OP_CLEAR: exec_ok = out_idle;
-      // one write port per X lane: no load while results are written back
-      OP_LOAD_X:
+    if (op_q[OP_IDENT] || op_q[OP_COUNTERS] || op_q[OP_CLEAR]) exec_ok = out_idle;
+    // one write port per X lane: no load while results are written back
+    else if (op_q[OP_LOAD_X])
       exec_ok = !ex_first_q && !(run_active_q && (run_wb || (run_xbank_q == arg_bank)));
-      OP_NET_LOAD: exec_ok = !ex_first_q;
-      OP_LOAD_W, OP_LOAD_WA:
+    else if (op_q[OP_NET_LOAD]) exec_ok = !ex_first_q;
+    else if (is_wload)
       exec_ok = !ex_first_q && !(run_active_q && ((W_SPRAM != 0) ||
           ((ld_base_q < run_wend_q) && (ld_end_q > run_wbase_q))));
-      OP_LOAD_P, OP_LOAD_PA:
+    else if (is_pload)
       exec_ok = !ex_first_q &&
           !(run_active_q && (ld_base_q < run_pend_q) && (ld_end_q > run_pbase_q));
-      OP_RUN, OP_NET_RUN: exec_ok = !run_active_q;
-      default: exec_ok = 1'b1;
-    endcase
+    else if (op_q[OP_RUN] || op_q[OP_NET_RUN]) exec_ok = !run_active_q;
+    else exec_ok = 1'b1;
+  end
+  reg exec_go_q;  // P_EXEC's action cycle (the state is still P_EXEC)
+  always @(posedge clk_i) begin
+    if (rst_i) exec_go_q <= 1'b0;
+    else exec_go_q <= (p_state_q == P_EXEC) && !exec_go_q && exec_ok;
   end
 
   wire mul_done = mul_loaded_q && (mul_rg_q == 16'd0) && (mul_cg_q == 16'd0) &&
@@ -390,11 +397,11 @@ module qa_core #(
   // load write ports (addresses in the flat memories; out of range dropped)
   wire [16:0] ld_addr = ld_base_q + {1'b0, ld_word_q};
   wire in_load = (p_state_q == P_LOAD) && cmd_fire;
-  wire ld_x_we = in_load && (op_q == OP_LOAD_X) && ({16'd0, ld_word_q} < XB_DEPTH);
+  wire ld_x_we = in_load && op_q[OP_LOAD_X] && ({16'd0, ld_word_q} < XB_DEPTH);
   wire ld_w_we = in_load && is_wload && ({15'd0, ld_addr} < 2 * WB_DEPTH);
   wire ld_p_we = in_load && is_pload && (ld_byte_q == 3'd4) && ({15'd0, ld_addr} < 2 * PG_MAX);
   localparam [31:0] NL_MAX32 = NL_MAX;
-  wire ld_n_we = in_load && (op_q == OP_NET_LOAD) && (NL_MAX != 0) &&
+  wire ld_n_we = in_load && op_q[OP_NET_LOAD] && (NL_MAX != 0) &&
       ({16'd0, ld_word_q} < NL_MAX32);
   wire [XA_W:0] ld_x_addr = {arg_bank, ld_word_q[XA_W-1:0]};
   wire [WA_W:0] ld_w_addr = ld_addr[WA_W:0];
@@ -458,12 +465,16 @@ module qa_core #(
       assign p_wdata = ld_p_data;
     end
   endgenerate
-  wire [6:0] ld_lanes = (op_q == OP_LOAD_X) ? ROWS[6:0] :
-      (op_q == OP_NET_LOAD) ? ND_BYTES[6:0] : COLS[6:0];
+  wire [6:0] ld_lanes = op_q[OP_LOAD_X] ? ROWS[6:0] :
+      op_q[OP_NET_LOAD] ? ND_BYTES[6:0] : COLS[6:0];
   wire ld_last_lane = is_pload ? (ld_byte_q == 3'd4 && ld_lane_q == COLS[6:0] - 7'd1) :
       (ld_lane_q == ld_lanes - 7'd1);
   wire ld_range_bad = is_wload ? ({15'd0, ld_end_q} > 2 * WB_DEPTH) :
       is_pload ? ({15'd0, ld_end_q} > 2 * PG_MAX) : ld_cnt_big_q;
+  // registered (timing): valid from P_EXEC's third cycle, before the
+  // earliest exec_go_q (ld_end_q and ld_cnt_big_q are valid from its second)
+  reg ld_range_bad_q;
+  always @(posedge clk_i) ld_range_bad_q <= ld_range_bad;
 
   // network table: NL_MAX descriptors of ND_BYTES, 16-byte stride
   wire [8:0] nt_wr_addr = {ld_word_q[4:0], ld_lane_q[3:0]};
@@ -483,15 +494,14 @@ module qa_core #(
   );
 
   // engine start request
-  wire run_start = (p_state_q == P_EXEC) && (op_q == OP_RUN || op_q == OP_NET_RUN) && exec_ok &&
-      rq_ok_q;
+  wire run_start = exec_go_q && (op_q[OP_RUN] || op_q[OP_NET_RUN]) && rq_ok_q;
   wire net_more = (NL_MAX != 0) && (net_l_q + 5'd1 < net_n_q);
 
   // verdicts: a RUN started or refused, a NET_RUN's last layer started, a
   // layer refused, or NET_RUN with no table
   wire vd_no_table = (p_state_q == P_FETCH) && (net_n == 5'd0);
-  wire vd_exec = (p_state_q == P_EXEC) && exec_ok &&
-      ((op_q == OP_RUN) || (op_q == OP_NET_RUN && (!rq_ok_q || !net_more)));
+  wire vd_exec = exec_go_q &&
+      (op_q[OP_RUN] || (op_q[OP_NET_RUN] && (!rq_ok_q || !net_more)));
   always @(posedge clk_i) begin
     if (rst_i) vd_valid_q <= 1'b0;
     else vd_valid_q <= vd_no_table || vd_exec;
@@ -507,18 +517,20 @@ module qa_core #(
       arg_idx_q <= 4'd0;
       status_q  <= 4'd0;
       rsp_idx_q <= 5'd0;
-      op_q      <= OP_NOP;
+      op_q      <= {(OP_LAST + 1) {1'b0}};
       net_n_q   <= 5'd0;
     end else begin
       case (p_state_q)
         P_OP: begin
           if (cmd_fire) begin
-            op_q <= cmd_byte;
+            op_q <= (cmd_byte > {4'd0, OP_LAST}) ? {(OP_LAST + 1) {1'b0}} :
+                {{OP_LAST{1'b0}}, 1'b1} << cmd_byte[3:0];
             arg_idx_q <= 4'd0;
-            if (cmd_byte > OP_LAST) status_q[ST_OPCODE] <= 1'b1;
-            else if (cmd_byte == OP_IDENT || cmd_byte == OP_COUNTERS || cmd_byte == OP_CLEAR)
+            if (cmd_byte > {4'd0, OP_LAST}) status_q[ST_OPCODE] <= 1'b1;
+            else if (cmd_byte[3:0] == OP_IDENT || cmd_byte[3:0] == OP_COUNTERS ||
+                     cmd_byte[3:0] == OP_CLEAR)
               p_state_q <= P_EXEC;
-            else if (cmd_byte != OP_NOP) p_state_q <= P_ARG;
+            else if (cmd_byte[3:0] != OP_NOP) p_state_q <= P_ARG;
           end
         end
         P_ARG: begin
@@ -526,7 +538,7 @@ module qa_core #(
             if (arg_idx_q < 4'd4) arg_q[arg_idx_q[1:0]*8+:8] <= cmd_byte;
             arg_idx_q <= arg_idx_q + 4'd1;
             if (arg_idx_q == arg_len - 4'd1)
-              p_state_q <= (op_q == OP_RUN) ? P_CHECK : (op_q == OP_NET_RUN) ? P_FETCH : P_EXEC;
+              p_state_q <= op_q[OP_RUN] ? P_CHECK : op_q[OP_NET_RUN] ? P_FETCH : P_EXEC;
           end
         end
         P_FETCH: begin
@@ -540,37 +552,31 @@ module qa_core #(
           if (mul_done) p_state_q <= P_EXEC;
         end
         P_EXEC: begin
-          if (exec_ok) begin
-            case (op_q)
-              OP_IDENT, OP_COUNTERS: begin
-                rsp_idx_q <= 5'd0;
-                p_state_q <= P_RESP;
-              end
-              OP_CLEAR: begin
-                status_q  <= 4'd0;
+          if (exec_go_q) begin
+            if (op_q[OP_IDENT] || op_q[OP_COUNTERS]) begin
+              rsp_idx_q <= 5'd0;
+              p_state_q <= P_RESP;
+            end else if (op_q[OP_CLEAR]) begin
+              status_q  <= 4'd0;
+              p_state_q <= P_OP;
+            end else if (op_q[OP_RUN]) begin
+              if (!rq_ok_q) status_q[ST_RUN_ARGS] <= 1'b1;
+              p_state_q <= P_OP;
+            end else if (op_q[OP_NET_RUN]) begin
+              if (!rq_ok_q) begin
+                status_q[ST_RUN_ARGS] <= 1'b1;
                 p_state_q <= P_OP;
+              end else begin
+                p_state_q <= net_more ? P_FETCH : P_OP;
               end
-              OP_RUN: begin
-                if (!rq_ok_q) status_q[ST_RUN_ARGS] <= 1'b1;
-                p_state_q <= P_OP;
-              end
-              OP_NET_RUN: begin
-                if (!rq_ok_q) begin
-                  status_q[ST_RUN_ARGS] <= 1'b1;
-                  p_state_q <= P_OP;
-                end else begin
-                  p_state_q <= net_more ? P_FETCH : P_OP;
-                end
-              end
-              default: begin  // the loads
-                if (ld_range_bad) status_q[ST_LOAD_RANGE] <= 1'b1;
-                // (NL_MAX 0: every NET_LOAD but an empty one is out of
-                // range, and net_n is 0)
-                if (op_q == OP_NET_LOAD)
-                  net_n_q <= ld_range_bad ? 5'd0 : ld_count[4:0];
-                p_state_q <= ld_cnt_zero_q ? P_OP : P_LOAD;
-              end
-            endcase
+            end else begin  // the loads
+              if (ld_range_bad_q) status_q[ST_LOAD_RANGE] <= 1'b1;
+              // (NL_MAX 0: every NET_LOAD but an empty one is out of
+              // range, and net_n is 0)
+              if (op_q[OP_NET_LOAD])
+                net_n_q <= ld_range_bad_q ? 5'd0 : ld_count[4:0];
+              p_state_q <= ld_cnt_zero_q ? P_OP : P_LOAD;
+            end
           end
         end
         P_LOAD: begin
@@ -618,7 +624,7 @@ module qa_core #(
   //   descriptor: wbase (2), pbase (2), cg (2), k (2), last_cols, round, lo, hi
   always @(posedge clk_i) begin
     if (p_state_q == P_ARG && cmd_fire && arg_idx_q == arg_len - 4'd1) begin
-      if (op_q == OP_RUN) begin
+      if (op_q[OP_RUN]) begin
         // RUN: xbank, wbank, rg (2), cg (2), k (2), last_rows, last_cols, round, lo, hi
         rq_xbank_q <= arg_q[0];
         rq_wbase_q <= {15'd0, arg_q[8]} << WA_W;
@@ -626,18 +632,18 @@ module qa_core #(
         rq_rg_q    <= arg_q[31:16];
         rq_hi_q    <= cmd_byte;
         rq_wb_q    <= 1'b0;
-      end else if (op_q == OP_NET_RUN) begin
+      end else if (op_q[OP_NET_RUN]) begin
         // NET_RUN: xbank, rg (2), last_rows
         net_xbank_q <= arg_q[0];
         net_rg_q    <= arg_q[23:8];
         net_lrows_q <= cmd_byte;
         net_l_q     <= 5'd0;
       end
-    end else if (p_state_q == P_EXEC && op_q == OP_NET_RUN && exec_ok && rq_ok_q) begin
+    end else if (exec_go_q && op_q[OP_NET_RUN] && rq_ok_q) begin
       net_l_q <= net_l_q + 5'd1;
     end
     // RUN argument bytes 4..11, as they arrive (12 is hi, above)
-    if (p_state_q == P_ARG && cmd_fire && op_q == OP_RUN) begin
+    if (p_state_q == P_ARG && cmd_fire && op_q[OP_RUN]) begin
       case (arg_idx_q)
         4'd4: rq_cg_q[7:0] <= cmd_byte;
         4'd5: rq_cg_q[15:8] <= cmd_byte;
@@ -1320,9 +1326,15 @@ module qa_core #(
   // changes the status word
   wire rsp_from_parser = (p_state_q == P_RESP);
   wire [159:0] cnt_bytes = {{28'd0, status_q}, cnt_sat_q, cnt_stall_q, cnt_macs_q, cnt_busy_q};
-  wire [159:0] rsp_bytes = (op_q == OP_IDENT) ? ident_bytes : cnt_bytes;
+  wire [159:0] rsp_bytes = op_q[OP_IDENT] ? ident_bytes : cnt_bytes;
   assign m_rsp_valid_o = rsp_from_parser ? 1'b1 : outq_valid;
-  assign m_rsp_data_o = rsp_from_parser ? rsp_bytes[rsp_idx_q*8+:8] : outq_head;
+  // the byte to send, a cycle ahead (timing): the first when P_RESP starts,
+  // then the next whenever one is taken
+  wire [4:0] rsp_idx_next = !rsp_from_parser ? 5'd0 :
+      m_rsp_ready_i ? rsp_idx_q + 5'd1 : rsp_idx_q;
+  reg [7:0] rsp_byte_q;
+  always @(posedge clk_i) rsp_byte_q <= rsp_bytes[rsp_idx_next*8+:8];
+  assign m_rsp_data_o = rsp_from_parser ? rsp_byte_q : outq_head;
   assign outq_pop = !rsp_from_parser && m_rsp_ready_i;
 
   // =========================================================================
@@ -1334,7 +1346,7 @@ module qa_core #(
     else macs_inc_q <= (en && beat_go) ? tile_macs : {(TR_W + TC_W) {1'b0}};
   end
   always @(posedge clk_i) begin
-    if (rst_i || (p_state_q == P_EXEC && op_q == OP_CLEAR && exec_ok)) begin
+    if (rst_i || (exec_go_q && op_q[OP_CLEAR])) begin
       cnt_busy_q  <= 32'd0;
       cnt_macs_q  <= 32'd0;
       cnt_stall_q <= 32'd0;
