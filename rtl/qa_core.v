@@ -366,8 +366,11 @@ module qa_core #(
     else exec_go_q <= (p_state_q == P_EXEC) && !exec_go_q && exec_ok;
   end
 
-  wire mul_done = mul_loaded_q && (mul_rg_q == 16'd0) && (mul_cg_q == 16'd0) &&
-      (mul_r_q == {RW{1'b0}});
+  // done when the multipliers' bits are used up; mul_z_q says so in the
+  // clock their last bit is shifted out (registered: timing; 0 as they load,
+  // so that all-zero operands take one clock, in which nothing is added)
+  reg mul_z_q;
+  wire mul_done = mul_loaded_q && mul_z_q;
   wire rq_ok = (rq_k_q != 16'd0) && (rq_rg_q != 16'd0) && (rq_cg_q != 16'd0) &&
       !prod_x_big_q && (prod_x64 <= {32'd0, XB_DEPTH32}) &&
       !prod_w_big_q && ({48'd0, rq_wbase_q} + prod_w64 <= {32'd0, W_END32}) &&
@@ -687,6 +690,7 @@ module qa_core #(
       mul_loaded_q <= 1'b0;
     end else if (!mul_loaded_q) begin
       mul_loaded_q <= 1'b1;
+      mul_z_q <= 1'b0;
       mul_rg_q <= rq_rg_q;
       mul_cg_q <= rq_cg_q;
       mul_k_q <= rq_k64[PB_W-1:0];
@@ -725,6 +729,8 @@ module qa_core #(
       mul_n_q <= mul_n_q << 1;
       if (mul_k_q[PB_W-1]) mul_k_big_q <= 1'b1;
       if (mul_n_q[PN_W-1]) mul_n_big_q <= 1'b1;
+      mul_z_q <= (mul_rg_q[15:1] == 15'd0) && (mul_cg_q[15:1] == 15'd0) &&
+          ((mul_r_q >> 1) == {RW{1'b0}});
     end
   end
 
@@ -1329,11 +1335,19 @@ module qa_core #(
   wire [159:0] rsp_bytes = op_q[OP_IDENT] ? ident_bytes : cnt_bytes;
   assign m_rsp_valid_o = rsp_from_parser ? 1'b1 : outq_valid;
   // the byte to send, a cycle ahead (timing): the first when P_RESP starts,
-  // then the next whenever one is taken
-  wire [4:0] rsp_idx_next = !rsp_from_parser ? 5'd0 :
-      m_rsp_ready_i ? rsp_idx_q + 5'd1 : rsp_idx_q;
-  reg [7:0] rsp_byte_q;
-  always @(posedge clk_i) rsp_byte_q <= rsp_bytes[rsp_idx_next*8+:8];
+  // and the one after it, so that taking a byte only moves them on
+  wire [191:0] rsp_pad = {32'd0, rsp_bytes};  // (indices up to 21)
+  wire [4:0] rsp_idx_p2 = rsp_idx_q + 5'd2;
+  reg [7:0] rsp_byte_q, rsp_byte2_q;
+  always @(posedge clk_i) begin
+    if (!rsp_from_parser) begin
+      rsp_byte_q  <= rsp_pad[7:0];
+      rsp_byte2_q <= rsp_pad[15:8];
+    end else if (m_rsp_ready_i) begin
+      rsp_byte_q  <= rsp_byte2_q;
+      rsp_byte2_q <= rsp_pad[rsp_idx_p2*8+:8];
+    end
+  end
   assign m_rsp_data_o = rsp_from_parser ? rsp_byte_q : outq_head;
   assign outq_pop = !rsp_from_parser && m_rsp_ready_i;
 

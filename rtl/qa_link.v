@@ -463,6 +463,15 @@ module qa_link #(
   localparam [2:0] F_CHECK = 3'd3;  // checking a load's data size against its arguments
   localparam [2:0] F_SEND = 3'd4;  // sending op, arguments and data to the core
   localparam [2:0] F_RSP = 3'd5;  // (RUN, NET_RUN: the core's verdict, then) the descriptor
+  localparam [2:0] F_ACT = 3'd6;  // acting on F_DECODE's decision (f_dec_q)
+
+  // F_DECODE's decisions (registered: timing)
+  localparam [2:0] D_RSP = 3'd0;  // a damaged frame, NOP, RESET: straight to the response
+  localparam [2:0] D_REJECT = 3'd1;  // refused, with the status already in f_st_q
+  localparam [2:0] D_CORE = 3'd2;  // IDENT, COUNTERS, CLEAR
+  localparam [2:0] D_MORE = 3'd3;  // LOAD_MORE
+  localparam [2:0] D_RUN = 3'd4;  // RUN, NET_RUN
+  localparam [2:0] D_LOAD = 3'd5;  // a load's header
 
   localparam [1:0] SP_OP = 2'd0;
   localparam [1:0] SP_ARG = 2'd1;
@@ -477,6 +486,7 @@ module qa_link #(
   reg [2:0] f_aidx_q;
   reg [LN_W-1:0] f_dat_q;  // data bytes still to send from the buffer
   reg [1:0] f_phase_q;
+  reg [2:0] f_dec_q;
   reg [N_W-1:0] f_nres_q;  // core response bytes of this command
   reg f_ident_q;
   reg f_vd_q;  // a RUN or NET_RUN is in the core: its response waits for the verdict
@@ -495,8 +505,8 @@ module qa_link #(
 
   // loads: the count field times the data bytes per counted unit, each
   // unit a constant, so the products are shifts and adds (no multiplier
-  // block); the count and then the total registered, and compared in the
-  // third cycle of F_CHECK
+  // block); the count, then the total, then its comparison with the
+  // frame's data bytes registered, and decided in F_CHECK's fourth clock
   wire [15:0] ld_count = (f_op_q == OP_NET_LOAD) ? {8'd0, f_arg_q[7:0]} :
       (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? f_arg_q[31:16] : f_arg_q[23:8];
   reg [LD_W-1:0] ld_cnt_w;
@@ -521,8 +531,13 @@ module qa_link #(
   end
   always @(posedge clk_i) ld_total_q <= ld_total;
   wire [15:0] f_len16 = {{(16 - LN_W) {1'b0}}, f_len_q};
-  wire [15:0] ld_data = f_len16 - {13'd0, f_nargs_q};  // data in this frame (len >= nargs)
+  // data in this frame (len >= nargs) and whether it is more than the load
+  // takes, registered (timing): F_CHECK's second and fourth clocks
+  reg [15:0] ld_data;
+  reg ld_over_q;
+  always @(posedge clk_i) ld_data <= f_len16 - {13'd0, f_nargs_q};
   wire [LD_W-1:0] ld_data_w = {{(LD_W - 16) {1'b0}}, ld_data};
+  always @(posedge clk_i) ld_over_q <= (ld_data_w > ld_total_q);
   wire [LD_W-1:0] f_len_w = {{(LD_W - 16) {1'b0}}, f_len16};
 
   wire [N_W+7:0] f_exp_ext = {{N_W{1'b0}}, f_exp_q};
@@ -572,6 +587,60 @@ module qa_link #(
     end
   endfunction
 
+  // F_DECODE: what to do with the frame (refusals name their status). Its
+  // inputs are registered (timing): they are valid from F_DECODE's second
+  // clock (f_op_q and f_len_q are loaded as it starts; ld_left_q last moved
+  // in the previous frame's F_ACT or F_CHECK), where it decides.
+  reg dq_bad_op_q, dq_busy_q, dq_empty_op_q, dq_core_op_q, dq_more_q, dq_run_q;
+  reg dq_len0_q, dq_len_run_q, dq_len_short_q, dq_no_load_q, dq_more_big_q;
+  always @(posedge clk_i) begin
+    dq_bad_op_q <= (f_op_q > OP_NET_RUN) && (f_op_q != OP_LOAD_MORE) && (f_op_q != OP_RESET);
+    dq_busy_q <= (ld_left_q != {LD_W{1'b0}}) && (f_op_q != OP_LOAD_MORE);
+    dq_empty_op_q <= (f_op_q == OP_NOP) || (f_op_q == OP_RESET);
+    dq_core_op_q <= (f_op_q == OP_IDENT) || (f_op_q == OP_COUNTERS) || (f_op_q == OP_CLEAR);
+    dq_more_q <= (f_op_q == OP_LOAD_MORE);
+    dq_run_q <= (f_op_q == OP_RUN) || (f_op_q == OP_NET_RUN);
+    dq_len0_q <= (f_len16 == 16'd0);
+    // RUN and NET_RUN: the opcode and the 13 or 4 argument bytes straight
+    // from the buffer; the core checks the arguments (its verdict, F_RSP)
+    dq_len_run_q <= (f_len16 == ((f_op_q == OP_RUN) ? 16'd13 : 16'd4));
+    // the loads: too short for their argument bytes
+    dq_len_short_q <= (f_op_q == OP_NET_LOAD && f_len16 < 16'd1) ||
+        ((f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) && f_len16 < 16'd4) ||
+        (f_op_q <= OP_LOAD_P && f_len16 < 16'd3);
+    dq_no_load_q <= (ld_left_q == {LD_W{1'b0}});
+    dq_more_big_q <= (f_len_w > ld_left_q);
+  end
+  reg [2:0] dec;
+  reg [3:0] dec_st;
+  always @(*) begin
+    dec_st = ST_BAD_SIZE;
+    if (f_st_q != ST_OK) begin
+      dec = D_RSP;  // damaged frame: answer with the parser's status
+    end else if (dq_bad_op_q) begin
+      dec = D_REJECT;
+      dec_st = ST_UNKNOWN_OPCODE;
+    end else if (dq_busy_q) begin
+      dec = D_REJECT;
+      dec_st = ST_BUSY;
+    end else if (dq_empty_op_q) begin
+      dec = dq_len0_q ? D_RSP : D_REJECT;
+    end else if (dq_core_op_q) begin
+      dec = dq_len0_q ? D_CORE : D_REJECT;
+    end else if (dq_more_q) begin
+      if (dq_no_load_q) begin
+        dec = D_REJECT;
+        dec_st = ST_NO_LOAD;
+      end else begin
+        dec = dq_more_big_q ? D_REJECT : D_MORE;
+      end
+    end else if (dq_run_q) begin
+      dec = dq_len_run_q ? D_RUN : D_REJECT;
+    end else begin
+      dec = dq_len_short_q ? D_REJECT : D_LOAD;  // the loads
+    end
+  end
+
   // reject the frame with status st: skip its unread payload bytes
   task reject;
     input [3:0] st;
@@ -614,20 +683,21 @@ module qa_link #(
           end
         end
         F_DECODE: begin
-          f_aidx_q <= 3'd0;
-          if (f_st_q != ST_OK) begin
-            f_state_q <= F_RSP;  // damaged frame: answer with the parser's status
-          end else if (f_op_q > OP_NET_RUN && f_op_q != OP_LOAD_MORE && f_op_q != OP_RESET) begin
-            reject(ST_UNKNOWN_OPCODE, f_len16);
-          end else if (ld_left_q != {LD_W{1'b0}} && f_op_q != OP_LOAD_MORE) begin
-            reject(ST_BUSY, f_len16);
-          end else if (f_op_q == OP_NOP || f_op_q == OP_RESET) begin
-            if (f_len16 != 16'd0) reject(ST_BAD_SIZE, f_len16);
-            else f_state_q <= F_RSP;
-          end else if (f_op_q == OP_IDENT || f_op_q == OP_COUNTERS || f_op_q == OP_CLEAR) begin
-            if (f_len16 != 16'd0) begin
-              reject(ST_BAD_SIZE, f_len16);
-            end else begin
+          // first clock (f_aidx_q 0): the dq_* registers take this frame's values
+          if (f_aidx_q == 3'd0) begin
+            f_aidx_q <= 3'd1;
+          end else begin
+            f_aidx_q  <= 3'd0;
+            f_dec_q   <= dec;
+            if (dec == D_REJECT) f_st_q <= dec_st;
+            f_state_q <= F_ACT;
+          end
+        end
+        F_ACT: begin
+          case (f_dec_q)
+            D_RSP: f_state_q <= F_RSP;
+            D_REJECT: reject(f_st_q, f_len16);
+            D_CORE: begin
               f_nres_q  <= (f_op_q == OP_CLEAR) ? {N_W{1'b0}} : N_IDENT_CORE;
               f_ident_q <= (f_op_q == OP_IDENT);
               f_nargs_q <= 3'd0;
@@ -635,40 +705,26 @@ module qa_link #(
               f_phase_q <= SP_OP;
               f_state_q <= F_SEND;
             end
-          end else if (f_op_q == OP_LOAD_MORE) begin
-            if (ld_left_q == {LD_W{1'b0}}) begin
-              reject(ST_NO_LOAD, f_len16);
-            end else if (f_len_w > ld_left_q) begin
-              reject(ST_BAD_SIZE, f_len16);
-            end else begin
+            D_MORE: begin
               ld_left_q <= ld_left_q - f_len_w;
               f_nargs_q <= 3'd0;
               f_dat_q   <= f_len_q;
               f_phase_q <= SP_DATA;
               f_state_q <= (f_len16 == 16'd0) ? F_RSP : F_SEND;
             end
-          end else if (f_op_q == OP_RUN || f_op_q == OP_NET_RUN) begin
-            // the opcode and the 13 or 4 argument bytes straight from the
-            // buffer; the core checks the arguments (its verdict, F_RSP)
-            if (f_len16 != ((f_op_q == OP_RUN) ? 16'd13 : 16'd4)) begin
-              reject(ST_BAD_SIZE, f_len16);
-            end else begin
+            D_RUN: begin
               f_nargs_q <= 3'd0;
               f_dat_q   <= f_len_q;
               f_phase_q <= SP_OP;
               f_vd_q    <= 1'b1;
               f_state_q <= F_SEND;
             end
-          end else begin
-            // the loads: argument bytes, then data
-            f_nargs_q <= (f_op_q == OP_NET_LOAD) ? 3'd1 :
-                (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? 3'd4 : 3'd3;
-            if ((f_op_q == OP_NET_LOAD && f_len16 < 16'd1) ||
-                ((f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) && f_len16 < 16'd4) ||
-                (f_op_q <= OP_LOAD_P && f_len16 < 16'd3))
-              reject(ST_BAD_SIZE, f_len16);
-            else f_state_q <= F_ARGS;
-          end
+            default: begin  // D_LOAD
+              f_nargs_q <= (f_op_q == OP_NET_LOAD) ? 3'd1 :
+                  (f_op_q == OP_LOAD_WA || f_op_q == OP_LOAD_PA) ? 3'd4 : 3'd3;
+              f_state_q <= F_ARGS;
+            end
+          endcase
         end
         F_ARGS: begin
           f_arg_q <= f_arg_in;
@@ -677,11 +733,11 @@ module qa_link #(
           if (f_aidx_q == f_nargs_q - 3'd1) f_state_q <= F_CHECK;
         end
         F_CHECK: begin
-          // first two cycles (f_aidx_q == f_nargs_q, f_nargs_q + 1): the
-          // count, then ld_total_q, are being loaded
-          if (f_aidx_q != f_nargs_q + 3'd2) begin
+          // first three clocks (f_aidx_q == f_nargs_q .. f_nargs_q + 2):
+          // the count, then ld_total_q, then ld_over_q are being loaded
+          if (f_aidx_q != f_nargs_q + 3'd3) begin
             f_aidx_q <= f_aidx_q + 3'd1;
-          end else if (ld_data_w > ld_total_q) begin
+          end else if (ld_over_q) begin
             reject(ST_BAD_SIZE, ld_data);
           end else begin
             ld_left_q <= ld_total_q - ld_data_w;
@@ -792,8 +848,10 @@ module qa_link #(
   wire enc_ready;
   wire [31:0] tx_crc;
   wire tx_crc_busy;  // the CRC folds in the last header or payload byte
-  // the core's bytes come first, then (IDENT) the link's
-  wire pay_core = (t_st_q == ST_OK) && !(t_ident_q && (t_rem_q <= N_IDENT_LINK));
+  // the core's bytes come first, then (IDENT) the link's: pay_core is
+  // (t_st_q == ST_OK) && !(t_ident_q && t_rem_q <= N_IDENT_LINK), kept
+  // registered (timing) wherever t_rem_q moves
+  reg pay_core;
   reg [7:0] t_data;
   reg t_valid;
   always @(*) begin
@@ -860,6 +918,8 @@ module qa_link #(
             t_exp_q   <= rq_nres[7:0];
             t_ident_q <= rq_ident;
             t_rem_q   <= (rq_st != ST_OK) ? N_ONE : rq_total;
+            // (IDENT's total is more than N_IDENT_LINK)
+            pay_core  <= (rq_st == ST_OK);
             t_info_q  <= 4'd0;
             t_state_q <= T_START;
           end
@@ -883,6 +943,7 @@ module qa_link #(
           if (t_fire) begin
             if (!pay_core && t_st_q == ST_OK) t_info_q <= t_info_q + 4'd1;
             t_rem_q <= t_rem_q - N_ONE;
+            pay_core <= (t_st_q == ST_OK) && !(t_ident_q && (t_rem_q <= N_IDENT_LINK + N_ONE));
             t_fleft_q <= t_fleft_q - 16'd1;
             if (t_fleft_q == 16'd1) t_state_q <= T_CRC;
           end
