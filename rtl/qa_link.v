@@ -249,9 +249,8 @@ module qa_link #(
   reg [RB_W:0] wr_q;  // next byte written (speculative, this frame)
   reg [RB_W:0] cm_q;  // end of the committed (checked) frames
   reg [RB_W:0] rd_q;  // next byte the forwarder reads
-  // full: wr_q - rd_q == RXBUF_BYTES, i.e. (the difference never exceeds it)
-  // the same low bits and different wrap bits - no subtraction (timing)
-  wire rb_full = (wr_q[RB_W] != rd_q[RB_W]) && (wr_q[RB_W-1:0] == rd_q[RB_W-1:0]);
+  wire [RB_W:0] rb_used = wr_q - rd_q;
+  wire rb_full = (rb_used == RXBUF_BYTES[RB_W:0]);
 
   // frame queue
   // op, seq, status, then len (status OK) or the expected sequence number
