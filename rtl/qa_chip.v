@@ -5,11 +5,13 @@
 // Pins: a UART (uart_rx_i from the host, uart_tx_o to the host, 8N1 at BAUD,
 // docs/protocol.md for the frames) and three status LEDs, active high:
 //   led_heartbeat_o  toggles every half second: the clock runs
-//   led_busy_o       a RUN executes or a frame moves, held 49-50 ms to be seen
+//   led_busy_o       a RUN executes or a frame moves, held 2-3 ticks after
+//                    (31-94 ms) to be seen
 //   led_error_o      the core's status word is non-zero (until CLEAR), or for
-//                    249-250 ms after a frame was answered with an error or
-//                    the UART saw a bad stop bit or lost a byte
-// (the LEDs count milliseconds of one prescaler of CLK_HZ / 1000 clocks)
+//                    11-12 ticks (172-375 ms) after a frame was answered with
+//                    an error or the UART saw a bad stop bit or lost a byte
+// (a tick: every 2^k clocks of the heartbeat's counter, k = clog2(CLK_HZ/64),
+// so 1/64 to 1/32 s)
 // busy_o is high while anything is in flight - a byte on either UART line,
 // a frame, a command, a RUN, a response - so a simulation may stop the clock
 // while it is low and both lines idle (a board leaves it unconnected).
@@ -68,9 +70,11 @@ module qa_chip #(
   endfunction
 
   localparam integer BYTE_CLKS = 10 * ((CLK_HZ + BAUD / 2) / BAUD);
-  // the LEDs count milliseconds of one shared prescaler
-  localparam integer MS_CLKS = (CLK_HZ / 1000 > 1) ? CLK_HZ / 1000 : 2;  // clocks per ms
-  localparam integer MS_W = clog2(MS_CLKS);
+  // the LEDs: the heartbeat counts the clocks of half a second, and its low
+  // TICK_W bits tick the busy and error LEDs
+  localparam integer HALF_CLKS = (CLK_HZ / 2 > 4) ? CLK_HZ / 2 : 4;
+  localparam integer HALF_W = clog2(HALF_CLKS);
+  localparam integer TICK_W = (clog2(CLK_HZ / 64) > 1) ? clog2(CLK_HZ / 64) : 1;
 
   generate
     if (TIMEOUT_CYCLES < 2 * BYTE_CLKS) begin : g_bad_timeout
@@ -205,37 +209,33 @@ module qa_chip #(
   );
 
   // ---- LEDs --------------------------------------------------------------------
-  reg [MS_W-1:0] ms_q;  // clocks into the current millisecond
-  reg [8:0] hb_q;  // milliseconds into the heartbeat's half period (500)
-  reg [5:0] busy_q;  // milliseconds the busy LED stays on (50 after busy)
-  reg [7:0] err_q;  // milliseconds the error LED stays on (250 after an error)
-  wire ms_tick = (ms_q == MS_CLKS[MS_W-1:0] - 1'b1);
+  reg [HALF_W-1:0] hb_q;  // clocks into the heartbeat's half second
+  reg [1:0] busy_q;  // ticks the busy LED stays on (3 after busy)
+  reg [3:0] err_q;  // ticks the error LED stays on (12 after an error)
+  wire hb_wrap = (hb_q == HALF_CLKS[HALF_W-1:0] - 1'b1);
+  wire tick = &hb_q[TICK_W-1:0];
   wire busy_now = core_busy || rx_active || tx_active || tx_busy;
   wire err_now = link_error || (rx_valid && rx_ready && rx_err) || rx_overrun;
 
   always @(posedge clk_i) begin
     if (rst_i) begin
-      ms_q <= {MS_W{1'b0}};
-      hb_q <= 9'd0;
+      hb_q <= {HALF_W{1'b0}};
       led_heartbeat_o <= 1'b0;
-      busy_q <= 6'd0;
-      err_q <= 8'd0;
+      busy_q <= 2'd0;
+      err_q <= 4'd0;
     end else begin
-      ms_q <= ms_tick ? {MS_W{1'b0}} : ms_q + 1'b1;
-      if (ms_tick) begin
-        hb_q <= (hb_q == 9'd499) ? 9'd0 : hb_q + 9'd1;
-        if (hb_q == 9'd499) led_heartbeat_o <= !led_heartbeat_o;
-      end
-      if (busy_now) busy_q <= 6'd50;
-      else if (ms_tick && busy_q != 6'd0) busy_q <= busy_q - 6'd1;
-      if (err_now) err_q <= 8'd250;
-      else if (ms_tick && err_q != 8'd0) err_q <= err_q - 8'd1;
+      hb_q <= hb_wrap ? {HALF_W{1'b0}} : hb_q + 1'b1;
+      if (hb_wrap) led_heartbeat_o <= !led_heartbeat_o;
+      if (busy_now) busy_q <= 2'd3;
+      else if (tick && busy_q != 2'd0) busy_q <= busy_q - 2'd1;
+      if (err_now) err_q <= 4'd12;
+      else if (tick && err_q != 4'd0) err_q <= err_q - 4'd1;
     end
   end
 
-  assign led_busy_o  = busy_now || (busy_q != 6'd0);
+  assign led_busy_o  = busy_now || (busy_q != 2'd0);
   assign busy_o      = core_busy || !link_idle || rx_busy || tx_busy;
-  assign led_error_o = core_error || err_now || (err_q != 8'd0);
+  assign led_error_o = core_error || err_now || (err_q != 4'd0);
 
 endmodule
 
