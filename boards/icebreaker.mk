@@ -20,3 +20,5 @@ BOARD_COLS        := 4
 BOARD_PARAMS      := ACC_W=25 XB_DEPTH=512 WB_DEPTH=16384 PG_MAX=64 RXBUF_BYTES=2048 \
                      PE_PAIRS=1 W_SPRAM=1 FIFO_BLOCK=1 NL_MAX=0
 BOARD_PROG        := -b ice40_generic
+# make prog's hint when this build misses its clock: the same board at 24 MHz
+BOARD_MEETS_CLOCK := icebreaker-24

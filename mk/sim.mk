@@ -56,8 +56,9 @@ $(SIM_DIR)/qa_sim.o: sim/qa_sim.cpp sim/qa_sim.h sim/qa_sim_model.h $(DEPS_STAMP
 # parameter the board sets (array, core clock, UART rate, memory depths,
 # mapping onto the vendor primitives, simulated by their behavioural twins);
 # the first is the default of --target sim-uart. The ULX3S-12F has the
-# 25F's parameters, so one model covers both.
-CHIP_MODELS ?= icebreaker:icebreaker ulx3s:ulx3s-85f ulx3s-45f:ulx3s-45f ulx3s-25f:ulx3s-25f
+# 25F's parameters, so one model covers both. icebreaker-24 is the iCEBreaker
+# build at 24 MHz / 6 Mbaud (boards/icebreaker-24.mk).
+CHIP_MODELS ?= icebreaker:icebreaker icebreaker-24:icebreaker-24 ulx3s:ulx3s-85f ulx3s-45f:ulx3s-45f ulx3s-25f:ulx3s-25f
 chip_field = $(word $(2),$(subst :, ,$(1)))
 CHIP_NAMES := $(foreach c,$(CHIP_MODELS),$(call chip_field,$(c),1))
 # a model's C and Verilator identifier: its name with '-' as '_'
@@ -74,7 +75,7 @@ CHIP_BINDINGS := $(foreach n,$(CHIP_NAMES),$(SIM_DIR)/chip-$(n)/binding.o)
 CHIP_MODEL_LIST := $(foreach n,$(CHIP_NAMES),QA_C($(call chip_id,$(n)),"$(n)",$(word 1,$(CHIP_VARS_$(n))),$(word 2,$(CHIP_VARS_$(n))),$(word 3,$(CHIP_VARS_$(n))),$(word 4,$(CHIP_VARS_$(n)))))
 
 define CHIP_MODEL_RULES
-$(SIM_DIR)/chip-$(1)/Vqa_chip_$(2)__ALL.a: $(CHIP_SRCS) boards/$(3).mk $(DEPS_STAMP)
+$(SIM_DIR)/chip-$(1)/Vqa_chip_$(2)__ALL.a: $(CHIP_SRCS) $(wildcard boards/*.mk) $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$(VERILATOR) $(VLT_BASE) --top-module qa_chip \
 	  --prefix Vqa_chip_$(2) -Mdir $$(@D) $(call chip_gparams,$(1)) \

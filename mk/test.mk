@@ -63,7 +63,7 @@ test: all $(TEST_BINS) ## run every test (lint, golden model, .npy, RTL vs golde
 	  emu_runner="$(EMU_ENV) tests/test_emu_runner.sh $(QARRAY_EMU) $(BUILD)/tests/ftdi_echo" \
 	  tty_pty="$(BUILD)/tests/test_tty_pty" \
 	  usb="$(EMU_ENV) tests/test_usb.sh $(BUILD)" \
-	  $(foreach c,$(CHIP_NAMES),ftdi_$(c)="$(EMU_ENV) $(QARRAY_EMU) --board $(c) -- $(BUILD)/tests/test_rtl -q --random-only --target ftdi --count $(FTDI_COUNT) --seed $(RTL_SEED)") \
+	  $(foreach c,$(CHIP_NAMES),ftdi_$(c)="$(EMU_ENV) $(QARRAY_EMU) --board $(c) -- $(BUILD)/tests/test_rtl -q --random-only --target ftdi:baud=$(word 4,$(CHIP_VARS_$(c))) --count $(FTDI_COUNT) --seed $(RTL_SEED)") \
 	  pe2_netlist="tests/test_pe2_netlist.sh $(BUILD)" \
 	  $(FUZZ_REPLAY_TESTS) \
 	  formal="$(MAKE) -s --no-print-directory formal" \

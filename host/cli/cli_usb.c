@@ -127,7 +127,7 @@ int cli_list(int argc, char **argv)
 			       ",\"target\":\"sim-uart:%s\"}\n", m[i].name, m[i].rows,
 			       m[i].cols, m[i].clock_hz, m[i].baud, m[i].name);
 		else
-			printf("simulated  %-10s %ux%u, %.0f MHz, %" PRIu32
+			printf("simulated  %-13s %ux%u, %.0f MHz, %" PRIu32
 			       " baud  target=sim-uart:%s\n", m[i].name, m[i].rows,
 			       m[i].cols, (double)m[i].clock_hz / 1e6, m[i].baud,
 			       m[i].name);
