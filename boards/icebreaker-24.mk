@@ -2,7 +2,7 @@
 # iCEBreaker v1.0 at half the target clock: the same chip, PLL, pins and array as
 # icebreaker.mk, with the core at 24 MHz and the UART at 6 Mbaud. This is the
 # iCEBreaker build that meets its clock today (icebreaker.mk's 48 MHz does not
-# yet, docs/boards.md); the host needs `--target ftdi,baud=6000000`.
+# yet, docs/boards.md); the host needs `--target ftdi:baud=6000000`.
 # Data only; mk/fpga.mk holds the recipes.
 include boards/icebreaker.mk
 # core clock: icepll -i 12 -o 24 -> DIVR 0, DIVF 63, DIVQ 5, FILTER_RANGE 1
