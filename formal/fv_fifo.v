@@ -10,7 +10,9 @@
 //   - flow control: count_o = words accepted - words delivered since reset,
 //     count_o <= DEPTH, s_ready_o = (count_o < DEPTH), m_valid_o = (count_o > 0)
 //     (BLOCK = 1: and the only word was not written at the last edge), so no
-//     word is taken while full and none delivered while empty;
+//     word is taken while full and none delivered while empty; with
+//     READY_REG = 1 s_ready_o is a flip-flop, and this shows it never
+//     differs from the comparison;
 //   - no loss, no duplication, no reordering: the solver may tag any one
 //     accepted word (f_tag_i); the harness remembers its data and how many
 //     words are ahead of it. It must stay inside the FIFO until exactly that
@@ -28,7 +30,8 @@ module fv_fifo #(
     parameter integer WIDTH = 8,  // word width
     parameter integer DEPTH = 4,  // words, a power of two
     parameter integer CNT_W = 3,  // clog2(DEPTH + 1)
-    parameter integer BLOCK = 0   // qa_fifo's BLOCK
+    parameter integer BLOCK = 0,  // qa_fifo's BLOCK
+    parameter integer READY_REG = 0  // qa_fifo's READY_REG
 ) (
     input wire             clk,
     input wire             rst_i,
@@ -48,7 +51,8 @@ module fv_fifo #(
       .WIDTH(WIDTH),
       .DEPTH(DEPTH),
       .CNT_W(CNT_W),
-      .BLOCK(BLOCK)
+      .BLOCK(BLOCK),
+      .READY_REG(READY_REG)
   ) u_dut (
       .clk_i    (clk),
       .rst_i    (rst_i),

@@ -54,7 +54,10 @@ module qa_core #(
     parameter integer RD_REG   = 0,         // 1: operand memory read data registered before
                                             //    the skew (a RUN takes one cycle longer), and
                                             //    the W and P write ports registered (a load's
-                                            //    byte is written a clock later; ECP5 timing)
+                                            //    byte is written a clock later; ECP5 timing),
+                                            //    and the result FIFO's ready - the drain and
+                                            //    array enable `en` - from a flip-flop (qa_fifo
+                                            //    READY_REG; the same value, cycle for cycle)
     parameter integer FIFO_BLOCK = 0        // 1: the descriptor and result FIFOs in block RAM
                                             //    (qa_fifo BLOCK; the iCE40)
 ) (
@@ -1287,13 +1290,14 @@ module qa_core #(
   wire [clog2(OUTQ_DEPTH):0] outq_count;
   wire outq_pop;
 
-  assign en = outq_in_ready;
+  assign en = outq_in_ready;  // with RD_REG a flip-flop: it reaches every PE
 
   qa_fifo #(
       .WIDTH(DATA_W),
       .DEPTH(OUTQ_DEPTH),
       .CNT_W(clog2(OUTQ_DEPTH) + 1),
-      .BLOCK(FIFO_BLOCK)
+      .BLOCK(FIFO_BLOCK),
+      .READY_REG(RD_REG)
   ) u_outq (
       .clk_i    (clk_i),
       .rst_i    (rst_i),

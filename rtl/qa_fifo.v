@@ -16,13 +16,17 @@
 // clock of latency when the FIFO was empty is the only difference from
 // BLOCK = 0; the simulators (no SYNTHESIS macro) return the head word
 // inverted for a read on its write edge, so a mistake there shows in tests.
+// READY_REG = 1 drives s_ready_o from a flip-flop that holds the same value
+// (the next fill level compared with DEPTH, a clock early), for a ready with
+// a large fan-out: the same behaviour, cycle for cycle, one more flip-flop.
 `default_nettype none
 
 module qa_fifo #(
     parameter integer WIDTH = 8,  // word width in bits
     parameter integer DEPTH = 4,  // number of words, a power of two >= 2
     parameter integer CNT_W = 3,  // count bits, clog2(DEPTH + 1)
-    parameter integer BLOCK = 0   // 1: block RAM even when small
+    parameter integer BLOCK = 0,  // 1: block RAM even when small
+    parameter integer READY_REG = 0  // 1: s_ready_o from a flip-flop
 ) (
     input  wire             clk_i,
     input  wire             rst_i,
@@ -48,8 +52,6 @@ module qa_fifo #(
   wire do_wr = s_valid_i && s_ready_o;
   wire do_rd = m_valid_o && m_ready_i;
 
-  assign s_ready_o = (count_o != DEPTH[CNT_W-1:0]);
-
   always @(posedge clk_i) begin
     if (rst_i) begin
       wr_ptr_q <= {PTR_W{1'b0}};
@@ -62,6 +64,23 @@ module qa_fifo #(
       else if (do_rd && !do_wr) count_o <= count_o - 1'b1;
     end
   end
+
+  generate
+    if (READY_REG != 0) begin : g_ready_reg
+      // full after this edge: one word short of DEPTH and a write without a
+      // read, or full and no read
+      reg ready_q;
+      wire full_next = (count_o == DEPTH[CNT_W-1:0] - 1'b1) ? (do_wr && !do_rd) :
+                       (count_o == DEPTH[CNT_W-1:0]) && !do_rd;
+      always @(posedge clk_i) begin
+        if (rst_i) ready_q <= 1'b1;
+        else ready_q <= !full_next;
+      end
+      assign s_ready_o = ready_q;
+    end else begin : g_ready_comb
+      assign s_ready_o = (count_o != DEPTH[CNT_W-1:0]);
+    end
+  endgenerate
 
   generate
     if (BLOCK != 0) begin : g_block
