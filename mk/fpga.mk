@@ -36,8 +36,8 @@ FPGA_CHIP_SRCS := rtl/qa_pe.v rtl/qa_pe2.v rtl/qa_array.v rtl/qa_requant.v rtl/q
                   rtl/qa_uart_tx.v rtl/qa_crc32.v rtl/qa_cobs_dec.v rtl/qa_cobs_enc.v \
                   rtl/qa_link.v rtl/qa_chip.v rtl/board/qa_por.v
 # vendor versions of the primitives per family; elsewhere the behavioural twins
-FPGA_PRIM_ice40 := rtl/prim/ice40/qa_mul8x2.v rtl/prim/ice40/qa_spram.v
-FPGA_PRIM_ecp5  := rtl/prim/qa_mul8x2.v rtl/prim/qa_spram.v
+FPGA_PRIM_ice40 := rtl/prim/ice40/qa_mul8x2.v rtl/prim/ice40/qa_spram.v rtl/prim/qa_mul_reg.v
+FPGA_PRIM_ecp5  := rtl/prim/qa_mul8x2.v rtl/prim/qa_spram.v rtl/prim/ecp5/qa_mul_reg.v
 
 .PHONY: bitstream report prog fpga-deps fpga-help fpga-report-one
 

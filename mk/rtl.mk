@@ -2,7 +2,7 @@
 # rtl.mk - RTL sources and lint over the tested parameter matrix.
 
 RTL_SRCS := rtl/qa_pe.v rtl/qa_array.v rtl/qa_requant.v rtl/qa_ram.v \
-            rtl/qa_fifo.v rtl/qa_core.v
+            rtl/qa_fifo.v rtl/qa_core.v rtl/prim/qa_mul_reg.v
 RTL_TOP  := qa_core
 # the chip: UART and wire protocol in front of the core (docs/protocol.md);
 # tests/test_link.sh lints these over its own parameter matrix

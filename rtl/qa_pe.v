@@ -54,8 +54,6 @@ module qa_pe #(
     end
   endgenerate
 
-  wire signed [2*DATA_W-1:0] prod = a_i * b_i;
-
   always @(posedge clk_i) begin
     if (rst_i) begin
       valid_o <= 1'b0;
@@ -81,15 +79,24 @@ module qa_pe #(
   wire p_valid, p_first, p_last;
   generate
     if (PROD_REG != 0) begin : g_prod_reg
-      reg signed [2*DATA_W-1:0] prod_q;
-      always @(posedge clk_i) begin
-        if (en_i) prod_q <= prod;
-      end
+      // the multiplier and its output register: rtl/prim/qa_mul_reg.v, on
+      // the ECP5 one MULT18X18D with its own register
+      wire signed [2*DATA_W-1:0] prod_q;
+      qa_mul_reg #(
+          .W(DATA_W)
+      ) u_mul (
+          .clk_i(clk_i),
+          .ce_i (en_i),
+          .a_i  (a_i),
+          .b_i  (b_i),
+          .p_o  (prod_q)
+      );
       assign p = prod_q;
       assign p_valid = valid_o;
       assign p_first = first_o;
       assign p_last = last_o;
     end else begin : g_prod_comb
+      wire signed [2*DATA_W-1:0] prod = a_i * b_i;
       assign p = prod;
       assign p_valid = valid_i;
       assign p_first = first_i;

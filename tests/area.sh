@@ -42,10 +42,10 @@ srcs="rtl/qa_pe.v rtl/qa_pe2.v rtl/qa_array.v rtl/qa_requant.v rtl/qa_ram.v rtl/
       rtl/qa_fifo.v rtl/qa_core.v rtl/qa_uart_rx.v rtl/qa_uart_tx.v rtl/qa_crc32.v
       rtl/qa_cobs_dec.v rtl/qa_cobs_enc.v rtl/qa_link.v rtl/qa_chip.v"
 if [ "$family" = ice40 ]; then
-	srcs="$srcs rtl/prim/ice40/qa_mul8x2.v rtl/prim/ice40/qa_spram.v"
+	srcs="$srcs rtl/prim/ice40/qa_mul8x2.v rtl/prim/ice40/qa_spram.v rtl/prim/qa_mul_reg.v"
 	synth=synth_ice40
 else
-	srcs="$srcs rtl/prim/qa_mul8x2.v rtl/prim/qa_spram.v"
+	srcs="$srcs rtl/prim/qa_mul8x2.v rtl/prim/qa_spram.v rtl/prim/ecp5/qa_mul_reg.v"
 	synth=synth_ecp5
 fi
 srcs=$(echo $srcs)

@@ -58,7 +58,8 @@ absorb() {
 	fi
 }
 
-CORE="rtl/qa_pe.v rtl/qa_array.v rtl/qa_requant.v rtl/qa_ram.v rtl/qa_fifo.v rtl/qa_core.v"
+CORE="rtl/qa_pe.v rtl/qa_array.v rtl/qa_requant.v rtl/qa_ram.v rtl/qa_fifo.v rtl/qa_core.v
+      rtl/prim/qa_mul_reg.v"
 LINK="rtl/qa_uart_rx.v rtl/qa_uart_tx.v rtl/qa_crc32.v rtl/qa_cobs_dec.v rtl/qa_cobs_enc.v
       rtl/qa_link.v rtl/qa_chip.v"
 # shellcheck disable=SC2086

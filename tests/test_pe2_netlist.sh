@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# test_pe2_netlist.sh - the DSP PE pair, behavioural and after iCE40 synthesis.
+# test_pe2_netlist.sh - the DSP PE pair, behavioural and after iCE40 synthesis;
+# the ECP5 product register.
 #
 # 1. tests/tb_pe2.v checks rtl/qa_pe2.v with the behavioural multiplier twin
 #    (rtl/prim/qa_mul8x2.v) against the dot products it computes itself.
@@ -8,6 +9,13 @@
 #    qa_mul8x2.v: one SB_MAC16 in dual signed 8x8 mode) for the UP5K, writes
 #    the netlist of SB_LUT4 / SB_CARRY / SB_DFF* / SB_MAC16 cells, and the same
 #    bench checks that netlist under Icarus with Yosys's ice40/cells_sim.v.
+# 3. tests/tb_mul_reg.v checks qa_mul_reg, the ECP5 PE's registered
+#    multiplier, on every pair of int8 operands: the twin (rtl/prim/
+#    qa_mul_reg.v), and the ECP5 file (rtl/prim/ecp5/qa_mul_reg.v: one
+#    MULT18X18D with its output register) over tests/mult18x18d_model.v, a
+#    model of that one block configuration (Yosys has only a black box of
+#    MULT18X18D, so this checks the wrapper's wiring, sign extension and
+#    parameters, not Lattice's silicon).
 #
 # usage: tests/test_pe2_netlist.sh [BUILD_DIR]   (needs yosys and iverilog)
 set -u
@@ -19,9 +27,10 @@ IVERILOG=${IVERILOG:-iverilog}
 pass=0
 fail=0
 
-result() { # name, log
-	if grep -q '^tb_pe2: PASS' "$2"; then
-		echo "PASS $1: $(grep '^tb_pe2:' "$2")"; pass=$((pass + 1))
+result() { # name, log [bench]
+	local tb=${3:-tb_pe2}
+	if grep -q "^$tb: PASS" "$2"; then
+		echo "PASS $1: $(grep "^$tb:" "$2")"; pass=$((pass + 1))
 	else
 		echo "FAIL $1:"; tail -n 20 "$2"; fail=$((fail + 1))
 	fi
@@ -53,6 +62,18 @@ else
 	fi
 	result pe2_netlist_ice40 "$work/net.log"
 fi
+
+# 3. the ECP5 registered multiplier
+for v in twin ecp5; do
+	if [ $v = twin ]; then srcs="rtl/prim/qa_mul_reg.v"; else
+		srcs="rtl/prim/ecp5/qa_mul_reg.v tests/mult18x18d_model.v"; fi
+	# shellcheck disable=SC2086
+	if $IVERILOG -g2005 -Wall -o "$work/mul_$v.vvp" -s tb_mul_reg tests/tb_mul_reg.v $srcs \
+		>"$work/mul_$v.log" 2>&1; then
+		vvp -n "$work/mul_$v.vvp" +seed=13 >>"$work/mul_$v.log" 2>&1
+	fi
+	result "mul_reg_$v" "$work/mul_$v.log" tb_mul_reg
+done
 
 echo "$pass passed, $fail failed"
 ((fail == 0))
