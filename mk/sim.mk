@@ -90,6 +90,7 @@ $(SIM_DIR)/chip-$(1)/binding.o: sim/qa_chip_variant.cpp sim/qa_chip_model.h sim/
 endef
 $(foreach c,$(CHIP_MODELS),$(eval $(call CHIP_MODEL_RULES,$(call chip_field,$(c),1),$(call chip_id,$(call chip_field,$(c),1)),$(call chip_field,$(c),2))))
 
-$(SIM_DIR)/qa_chip_sim.o: sim/qa_chip_sim.cpp sim/qa_chip_sim.h sim/qa_chip_model.h $(DEPS_STAMP)
+# (the model list holds each board's array, clock and baud: rebuilt when a board file changes)
+$(SIM_DIR)/qa_chip_sim.o: sim/qa_chip_sim.cpp sim/qa_chip_sim.h sim/qa_chip_model.h $(wildcard boards/*.mk) $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CXX) $(SIM_CXXFLAGS) '-DQA_CHIP_MODEL_LIST=$(CHIP_MODEL_LIST)' -c $< -o $@

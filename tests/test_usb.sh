@@ -58,11 +58,11 @@ ok_re='"checked":true,"mismatches":0'
 # ---- the chip through its UART pins ------------------------------------------
 check simuart_icebreaker_small 0 "$ok_re" -- $qa gemm --target sim-uart:icebreaker $(gemm_args small)
 check simuart_icebreaker_64x256x64 0 "$ok_re" -- $qa gemm --target sim-uart $(gemm_args wide)
-check simuart_ulx3s_8x8_3mbaud 0 "$ok_re" -- $qa gemm --target sim-uart:ulx3s $(gemm_args odd)
+check simuart_ulx3s_12x12_3mbaud 0 "$ok_re" -- $qa gemm --target sim-uart:ulx3s $(gemm_args odd)
 check simuart_baud_mismatch 2 'baud' -- $qa gemm --target sim-uart:icebreaker,baud=11000000 $(gemm_args small)
 check simuart_no_such_board 2 "no chip model 'de10'.*icebreaker" -- $qa gemm --target sim-uart:de10 $(gemm_args small)
 check simuart_bad_option 2 "bad sim-uart option 'speed=3'" -- $qa gemm --target sim-uart:speed=3 $(gemm_args small)
-check simuart_info 0 '"rows":8,"cols":8' -- $qa info --target sim-uart:ulx3s
+check simuart_info 0 '"rows":12,"cols":12' -- $qa info --target sim-uart:ulx3s
 
 # ---- line errors: the link recovers, or fails clearly (docs/protocol.md, 7) --
 check simuart_after_100k_garbage_bytes 0 "$ok_re" -- $qa gemm --target sim-uart:icebreaker,garbage=100000 $(gemm_args small)
