@@ -17,7 +17,9 @@ module MULT18X18D (
     input  wire CLK0, CLK1, CLK2, CLK3,
     input  wire CE0, CE1, CE2, CE3,
     input  wire RST0, RST1, RST2, RST3,
-    output wire P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11, P12, P13, P14, P15, P16, P17, P18, P19, P20, P21, P22, P23, P24, P25, P26, P27, P28, P29, P30, P31, P32, P33, P34, P35
+    output wire P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11,
+                P12, P13, P14, P15, P16, P17, P18, P19, P20, P21, P22, P23,
+                P24, P25, P26, P27, P28, P29, P30, P31, P32, P33, P34, P35
 );
   parameter REG_INPUTA_CLK = "NONE";
   parameter REG_INPUTB_CLK = "NONE";
@@ -54,7 +56,8 @@ module MULT18X18D (
     else if (CE0) p_q <= $signed(a) * $signed(b);
   end
 
-  assign {P35, P34, P33, P32, P31, P30, P29, P28, P27, P26, P25, P24, P23, P22, P21, P20, P19, P18, P17, P16, P15, P14, P13, P12, P11, P10, P9, P8, P7, P6, P5, P4, P3, P2, P1, P0} = p_q;
+  assign {P35, P34, P33, P32, P31, P30, P29, P28, P27, P26, P25, P24, P23, P22, P21, P20, P19, P18,
+          P17, P16, P15, P14, P13, P12, P11, P10, P9, P8, P7, P6, P5, P4, P3, P2, P1, P0} = p_q;
 endmodule
 
 `default_nettype wire
