@@ -13,7 +13,8 @@
  *
  * Exit status: COMMAND's; 128+N when it died of signal N; 125 when the
  * emulator could not start, 127 when COMMAND was not found. COMMAND gets
- * QARRAY_EMU_TARGET (e.g. "ftdi:s:QAEMU-ICEBREAKER") in its environment.
+ * QARRAY_EMU_TARGET (e.g. "ftdi:s:QAEMU-ICEBREAKER,baud=12000000", the
+ * board's line rate) in its environment.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* openpty(), cfmakeraw() */
@@ -77,7 +78,8 @@ static void usage(FILE *f)
 		"\n"
 		"The board runs at its own baud; a host using another baud gets garbage,\n"
 		"CRC errors or a timeout, as with hardware. COMMAND finds the bridge as\n"
-		"--target ftdi (it is the only one) or $QARRAY_EMU_TARGET.\n"
+		"--target ftdi (it is the only one) or $QARRAY_EMU_TARGET (which also\n"
+		"sets the board's baud).\n"
 		"Exit status: COMMAND's (128+N after signal N), 125 emulator error,\n"
 		"127 COMMAND not found.\n");
 }
@@ -351,8 +353,11 @@ int main(int argc, char **argv)
 		qa_emu_unplug_after(emu, idx, unplug);
 	qa_emu_info info;
 	qa_emu_info_get(emu, idx, &info);
-	char target[96];
-	snprintf(target, sizeof target, "ftdi:s:%s", info.serial);
+	/* the board's own line rate, so that COMMAND's host matches it (an
+	 * icebreaker-24 runs at 6 Mbaud, not the FT2232H's default 12) */
+	char target[128];
+	snprintf(target, sizeof target, "ftdi:s:%s,baud=%u", info.serial,
+		 echo ? ecfg.baud : qa_chip_board_baud(&cfg.board));
 	setenv("QARRAY_EMU_TARGET", target, 1);
 	if (verbose)
 		fprintf(stderr,

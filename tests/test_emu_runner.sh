@@ -63,8 +63,10 @@ check command_not_found_127 127 'cannot run' -- \
 	"$emu" -- /nonexistent/qarray
 check bad_board_125 125 'icebreaker|ulx3s' -- \
 	"$emu" --board de10 -- true
-check target_in_environment 0 '^ftdi:s:QAEMU-ULX3S$' -- \
+check target_in_environment 0 '^ftdi:s:QAEMU-ULX3S,baud=3000000$' -- \
 	"$emu" --board ulx3s -- sh -c 'echo "$QARRAY_EMU_TARGET"'
+check target_has_the_boards_baud 0 '^ftdi:s:QAEMU-ICEBREAKER-24,baud=6000000$' -- \
+	"$emu" --board icebreaker-24 -- sh -c 'echo "$QARRAY_EMU_TARGET"'
 
 echo "$pass passed, $fail failed"
 ((fail == 0))

@@ -100,6 +100,8 @@ check ftdi_icebreaker_small 0 "$ok_re" -- $qa emu --board icebreaker -- $qa gemm
 check ftdi_icebreaker_64x256x64 0 "$ok_re" -- $qa emu --board icebreaker -- $qa gemm --target ftdi $(gemm_args wide)
 check ftdi_icebreaker_24mhz_6mbaud 0 "$ok_re" -- \
 	$qa emu --board icebreaker-24 -- $qa gemm --target ftdi:baud=6000000 $(gemm_args odd)
+check ftdi_target_from_environment_6mbaud 0 "$ok_re" -- $qa emu --board icebreaker-24 -- \
+	sh -c "exec $qa gemm --target \"\$QARRAY_EMU_TARGET\" $(gemm_args small)"
 check ftdi_host_12mbaud_board_6mbaud 2 'at this baud rate' -- \
 	$qa emu --board icebreaker-24 -- $qa gemm --target ftdi:timeout=500 $(gemm_args small)
 # the FT231X checks on the 25F's chip (4x7), for the same reason
