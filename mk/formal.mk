@@ -15,7 +15,7 @@ FORMAL_NICE ?= nice -n 10
 
 # <sby file>-<task>, in the order they run (docs/formal.md describes each)
 FORMAL_PROOFS ?= requant-prove requant-cover \
-                 fifo-d4 fifo-d16 fifo-b4 fifo-r16 fifo-cover \
+                 fifo-d4 fifo-d16 fifo-b4 fifo-r16 fifo-rb8 fifo-cover \
                  uart_rx-live uart_rx-live7 uart_rx-sync uart_rx-cover \
                  cobs_dec-live cobs_dec-roundtrip cobs_dec-cover cobs_dec-rtcover \
                  link-live link-cover \

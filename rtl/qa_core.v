@@ -54,10 +54,7 @@ module qa_core #(
     parameter integer RD_REG   = 0,         // 1: operand memory read data registered before
                                             //    the skew (a RUN takes one cycle longer), and
                                             //    the W and P write ports registered (a load's
-                                            //    byte is written a clock later; ECP5 timing),
-                                            //    and the result FIFO's ready - the drain and
-                                            //    array enable `en` - from a flip-flop (qa_fifo
-                                            //    READY_REG; the same value, cycle for cycle)
+                                            //    byte is written a clock later; ECP5 timing)
     parameter integer FIFO_BLOCK = 0        // 1: the descriptor and result FIFOs in block RAM
                                             //    (qa_fifo BLOCK; the iCE40)
 ) (
@@ -803,8 +800,8 @@ module qa_core #(
   // =========================================================================
   // Sequencer: walks the tiles of a RUN and issues one beat per enabled cycle
   // =========================================================================
-  reg [RG_W-1:0] run_rg_q, run_k_q;
-  reg [CG_W-1:0] run_cg_q;
+  reg [RG_W-1:0] run_k_q;
+  reg run_k1_q, run_cg1_q;  // k == 1, cg == 1
   reg [XA_W-1:0] run_n_q;  // output columns, modulo the X bank (write-back addresses)
   reg [7:0] run_lrows_q, run_lcols_q;
   reg [1:0] run_round_q;
@@ -822,6 +819,16 @@ module qa_core #(
   // bank, which is all the write-back uses (its bounds check passed)
   reg [XA_W-1:0] obase_q, ocol_q;
   reg [TN_W-1:0] pad_q;  // bubbles still to insert after a short tile
+  // Registered facts for the issue decision (timing: beat_go enables about a
+  // hundred flip-flops every cycle, so it is one LUT of flip-flops): pad_q is
+  // zero; kk_q is zero; the pad after a tile (TILE_S - k, 0 when k >= TILE_S);
+  // k, cg and rg less 2 (RG_W+1 / CG_W+1 bits: all ones above bit RG_W-1
+  // when the value is below 2), compared with kk_q, ci_q and ri_q for the
+  // last-beat, last-column and last-row flags
+  reg pad_zero_q, kk_zero_q;
+  reg [TN_W-1:0] run_pad_q;
+  reg [RG_W:0] run_km2_q, run_rgm2_q;
+  reg [CG_W:0] run_cgm2_q;
 
   wire desc_full;
   wire desc_empty;
@@ -847,10 +854,10 @@ module qa_core #(
       if (tile_rows_n[tb]) tile_macs = tile_macs + ({{TR_W{1'b0}}, tile_cols_n} << tb);
   end
 
-  wire beat_first = (kk_q == {RG_W{1'b0}});
+  wire beat_first = kk_zero_q;
   wire beat_last = last_kk_q;
   // a tile starts only when its descriptor will find room
-  wire beat_go = issuing_q && (pad_q == {TN_W{1'b0}}) && !(beat_first && desc_full);
+  wire beat_go = issuing_q && pad_zero_q && !(beat_first && desc_full);
   wire [XA_W-1:0] x_word = xbase_q + kk_q[XA_W-1:0];
   wire [16:0] w_word = run_wbase_q + {{(16 - WA_W) {1'b0}}, wbase_q} +
       {{(17 - RG_W) {1'b0}}, kk_q};
@@ -866,15 +873,20 @@ module qa_core #(
       run_active_q <= 1'b0;
       issuing_q <= 1'b0;
       pad_q <= {TN_W{1'b0}};
+      pad_zero_q <= 1'b1;
     end else if (run_start) begin
       run_active_q <= 1'b1;
       issuing_q <= 1'b1;
       pad_q <= {TN_W{1'b0}};
+      pad_zero_q <= 1'b1;
     end else begin
       if (en) begin
-        if (pad_q != {TN_W{1'b0}}) pad_q <= pad_q - 1'b1;
-        else if (beat_go && beat_last) begin
-          if (run_k32 < TILE_S) pad_q <= TILE_S[TN_W-1:0] - run_k32[TN_W-1:0];
+        if (!pad_zero_q) begin
+          pad_q <= pad_q - 1'b1;
+          pad_zero_q <= (pad_q == {{(TN_W - 1) {1'b0}}, 1'b1});
+        end else if (beat_go && beat_last) begin
+          pad_q <= run_pad_q;
+          pad_zero_q <= (run_pad_q == {TN_W{1'b0}});
           if (last_ri && last_ci) issuing_q <= 1'b0;
         end
       end
@@ -891,9 +903,9 @@ module qa_core #(
       run_wend_q  <= {1'b0, rq_wbase_q} + prod_w64[16:0];
       run_pbase_q <= {1'b0, rq_pbase_q};
       run_pend_q  <= {1'b0, rq_pbase_q} + {1'b0, rq_cg_q};
-      run_rg_q    <= rq_rg_q[RG_W-1:0];
-      run_cg_q    <= rq_cg_q[CG_W-1:0];
       run_k_q     <= rq_k_q[RG_W-1:0];
+      run_k1_q    <= (rq_k_q == 16'd1);
+      run_cg1_q   <= (rq_cg_q == 16'd1);
       run_n_q     <= rq_n[XA_W-1:0];
       run_lrows_q <= rq_lrows_q;
       run_lcols_q <= rq_lcols_q;
@@ -903,6 +915,12 @@ module qa_core #(
       ri_q        <= {RG_W{1'b0}};
       ci_q        <= {CG_W{1'b0}};
       kk_q        <= {RG_W{1'b0}};
+      kk_zero_q   <= 1'b1;
+      run_pad_q   <= ({16'd0, rq_k_q} < TILE_S) ? TILE_S[TN_W-1:0] - rq_k_q[TN_W-1:0] :
+                                                  {TN_W{1'b0}};
+      run_km2_q   <= {1'b0, rq_k_q[RG_W-1:0]} - RG_TWO;
+      run_rgm2_q  <= {1'b0, rq_rg_q[RG_W-1:0]} - RG_TWO;
+      run_cgm2_q  <= {1'b0, rq_cg_q[CG_W-1:0]} - CG_TWO;
       last_ri_q   <= (rq_rg_q == 16'd1);
       last_ci_q   <= (rq_cg_q == 16'd1);
       last_kk_q   <= (rq_k_q == 16'd1);
@@ -911,16 +929,17 @@ module qa_core #(
       obase_q     <= {XA_W{1'b0}};
       ocol_q      <= {XA_W{1'b0}};
     end else if (en && beat_go) begin
+      kk_zero_q <= beat_last;
       if (!beat_last) begin
         kk_q <= kk_q + 1'b1;
-        last_kk_q <= ({1'b0, kk_q} + RG_TWO == {1'b0, run_k_q});
+        last_kk_q <= ({1'b0, kk_q} == run_km2_q);
       end else begin
         kk_q <= {RG_W{1'b0}};
-        last_kk_q <= (run_k_q == {{(RG_W - 1) {1'b0}}, 1'b1});
+        last_kk_q <= run_k1_q;
         if (last_ci) begin
           ci_q    <= {CG_W{1'b0}};
-          last_ci_q <= (run_cg_q == {{(CG_W - 1) {1'b0}}, 1'b1});
-          last_ri_q <= ({1'b0, ri_q} + RG_TWO == {1'b0, run_rg_q});
+          last_ci_q <= run_cg1_q;
+          last_ri_q <= ({1'b0, ri_q} == run_rgm2_q);
           wbase_q <= {(WA_W + 1) {1'b0}};
           ocol_q  <= {XA_W{1'b0}};
           ri_q    <= ri_q + 1'b1;
@@ -928,7 +947,7 @@ module qa_core #(
           obase_q <= obase_q + run_n_q;
         end else begin
           ci_q    <= ci_q + 1'b1;
-          last_ci_q <= ({1'b0, ci_q} + CG_TWO == {1'b0, run_cg_q});
+          last_ci_q <= ({1'b0, ci_q} == run_cgm2_q);
           wbase_q <= wbase_q + run_k32[WA_W:0];
           ocol_q  <= ocol_q + COLS[XA_W-1:0];
         end
@@ -1102,7 +1121,8 @@ module qa_core #(
       .WIDTH(DESC_W),
       .DEPTH(8),
       .CNT_W(4),
-      .BLOCK(FIFO_BLOCK)
+      .BLOCK(FIFO_BLOCK),
+      .READY_REG(1)  // a flip-flop: the sequencer's issue decision uses it
   ) u_desc (
       .clk_i    (clk_i),
       .rst_i    (rst_i),
@@ -1290,14 +1310,15 @@ module qa_core #(
   wire [clog2(OUTQ_DEPTH):0] outq_count;
   wire outq_pop;
 
-  assign en = outq_in_ready;  // with RD_REG a flip-flop: it reaches every PE
+  // a flip-flop (READY_REG; the same value, cycle for cycle): it reaches every PE
+  assign en = outq_in_ready;
 
   qa_fifo #(
       .WIDTH(DATA_W),
       .DEPTH(OUTQ_DEPTH),
       .CNT_W(clog2(OUTQ_DEPTH) + 1),
       .BLOCK(FIFO_BLOCK),
-      .READY_REG(RD_REG)
+      .READY_REG(1)
   ) u_outq (
       .clk_i    (clk_i),
       .rst_i    (rst_i),
@@ -1383,7 +1404,7 @@ module qa_core #(
   // unused bits: kept for clarity of the field layout
   wire unused_ok = &{1'b0, row_done, desc_count, outq_count, arg_q, x_word, w_word, p_group, d0_addr,
                      p_lane, rq_round_q, rq_n, rq_rows, prod_x64, prod_w64, prod_n64, rq_k64, rq_n64,
-                     ld_addr};
+                     ld_addr, run_k32};
 
 endmodule
 
